@@ -1,0 +1,3 @@
+package io.patchfleet.model;
+
+public record KernelId(String release, String architecture, String flavour) {}
