@@ -1,0 +1,20 @@
+package io.patchfleet.cli;
+
+/**
+ * Exit codes of every {@code patchfleet} verb. Documented in the README and in {@code --help};
+ * scripts rely on them, so they never change meaning.
+ */
+public final class ExitCodes {
+    /** Success. */
+    public static final int OK = 0;
+    /** The machine is not enabled (status), as Canonical's client does. */
+    public static final int NOT_ENABLED = 1;
+    /** Bad usage: unknown option, missing argument. */
+    public static final int USAGE = 2;
+    /** The local client daemon is not running or its socket cannot be reached. */
+    public static final int DAEMON_UNREACHABLE = 3;
+    /** The command failed; the message says why. */
+    public static final int FAILED = 4;
+
+    private ExitCodes() {}
+}

@@ -1,0 +1,94 @@
+package io.patchfleet.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code patchfleet status}: what the local client daemon knows about this machine. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the patch status of this machine, from the local client daemon.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the machine is enabled", "1:the machine is not enabled",
+                "2:bad usage", "3:the client daemon is not running or not reachable", "4:the daemon answered with an error"})
+public class StatusCommand implements Callable<Integer> {
+
+    public enum Format { humane, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "The client's data directory (default: $PATCHFLEET_DATA, /var/lib/patchfleet/client when installed, else ./data/client)")
+    Path data;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "humane", description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    Format format;
+
+    @Option(names = "--verbose", description = "Show every field")
+    boolean verbose;
+
+    private final Path home;
+
+    public StatusCommand(Path home) {
+        this.home = home;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path dir = data != null ? data.toAbsolutePath() : DataDirectories.defaultFor("client", home);
+        Map<String, Object> response;
+        try {
+            response = new ControlClient(DataDirectories.controlSocket(dir)).call("status", Map.of("verbose", verbose));
+        } catch (ControlClient.UnreachableException e) {
+            err.println(e.getMessage());
+            return ExitCodes.DAEMON_UNREACHABLE;
+        }
+        if (!Boolean.TRUE.equals(response.get("ok"))) {
+            Map<?, ?> error = (Map<?, ?>) response.get("error");
+            err.println("The client daemon refused: " + (error == null ? response : error.get("message")));
+            return ExitCodes.FAILED;
+        }
+        Map<?, ?> status = (Map<?, ?>) response.get("result");
+        boolean enabled = Boolean.TRUE.equals(status.get("enabled"));
+        if (format == Format.json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(status));
+        } else {
+            printHumane(out, status, enabled);
+        }
+        out.flush();
+        return enabled ? ExitCodes.OK : ExitCodes.NOT_ENABLED;
+    }
+
+    private void printHumane(PrintWriter out, Map<?, ?> status, boolean enabled) {
+        if (!enabled) {
+            out.println("Machine is not enabled. Run 'patchfleet enable TOKEN' with a token from your Patchfleet server.");
+            if (!verbose) {
+                return;
+            }
+        }
+        out.println("client version: " + status.get("clientVersion"));
+        out.println("machine id:     " + orDash(status.get("machineId")));
+        out.println("server:         " + status.get("server"));
+        out.println("tier:           " + orDash(status.get("tier")));
+        if (status.get("kernel") instanceof Map<?, ?> kernel) {
+            out.println("kernel:         " + kernel.get("running") + " (" + kernel.get("architecture") + ")");
+            out.println("  support:      " + kernel.get("support"));
+            out.println("  check state:  " + kernel.get("checkState"));
+            out.println("  patch state:  " + kernel.get("patchState"));
+        }
+    }
+
+    private static Object orDash(Object value) {
+        return value == null ? "-" : value;
+    }
+}

@@ -1,0 +1,45 @@
+package io.patchfleet.server.http.internal;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The server's metric registry: JVM metrics plus HTTP request counts and durations per route.
+ * Other bundles register their own metrics in the {@link PrometheusRegistry} service this
+ * component provides, so that {@code /metrics} shows everything in one scrape.
+ *
+ * <p>A registry per component instance, not the library's static default registry, so that
+ * an update of this bundle starts from a clean registry instead of failing on duplicate names.
+ */
+@Component(service = {HttpMetrics.class, PrometheusRegistry.class})
+public class HttpMetrics extends PrometheusRegistry {
+
+    private final Counter requests;
+    private final Histogram durations;
+
+    @Activate
+    public HttpMetrics() {
+        JvmMetrics.builder().register(this);
+        requests = Counter.builder()
+                .name("patchfleet_http_requests")
+                .help("HTTP requests by method, route template and status")
+                .labelNames("method", "route", "status")
+                .register(this);
+        durations = Histogram.builder()
+                .name("patchfleet_http_request_duration_seconds")
+                .help("HTTP request durations by method and route template")
+                .labelNames("method", "route")
+                .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+                .register(this);
+    }
+
+    void record(String method, String route, int status, long nanos) {
+        requests.labelValues(method, route, Integer.toString(status)).inc();
+        durations.labelValues(method, route).observe(nanos / 1e9);
+    }
+}

@@ -1,0 +1,187 @@
+package io.patchfleet.server.http.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.servlet.runtime.HttpServiceRuntime;
+import org.osgi.service.servlet.runtime.HttpServiceRuntimeConstants;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.patchfleet.server.api.ApiException;
+import io.patchfleet.server.api.ApiResponse;
+import io.patchfleet.server.api.Route;
+import io.patchfleet.server.api.Scope;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * The one servlet of the server: routes every request to a {@link Route} service, checks the
+ * route's scope, bounds the body, writes JSON, and counts requests per route template.
+ *
+ * <p>Routes come and go at run time (dynamic, multiple): the table is rebuilt and swapped on each
+ * change, so an updated route bundle serves its new code on the next request with no restart.
+ */
+@Component(service = Servlet.class, immediate = true, configurationPid = RouterServlet.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        property = "patchfleet.ready=http")
+@HttpWhiteboardServletPattern("/*")
+@Designate(ocd = RouterServlet.Config.class)
+public class RouterServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    static final String PID = "io.patchfleet.server.http";
+    private static final Logger LOG = LoggerFactory.getLogger(RouterServlet.class);
+
+    @ObjectClassDefinition(name = "Patchfleet HTTP API", description = "Limits of the server's HTTP API")
+    public @interface Config {
+        @AttributeDefinition(name = "Maximum request body", description = "Largest request body in bytes; larger bodies get 413", min = "1024")
+        long max_body_bytes() default 1_048_576;
+    }
+
+    private final transient HttpMetrics metrics;
+    private volatile RouteTable table = RouteTable.EMPTY;
+    private volatile long maxBodyBytes;
+
+    /**
+     * The HTTP runtime is a mandatory reference so that this servlet, and the readiness property
+     * it carries, exist only once Jetty serves.
+     */
+    @Activate
+    public RouterServlet(@Reference HttpMetrics metrics,
+            @Reference(service = HttpServiceRuntime.class) Map<String, Object> runtime, Config config) {
+        this.metrics = metrics;
+        this.maxBodyBytes = config.max_body_bytes();
+        Object endpoint = runtime.get(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
+        LOG.info("HTTP API serving on {}", endpoint instanceof String[] a ? String.join(", ", a) : endpoint);
+    }
+
+    @Modified
+    void modified(Config config) {
+        this.maxBodyBytes = config.max_body_bytes();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    synchronized void addRoute(Route route, Map<String, Object> props) {
+        if (route.path() == null || !route.path().startsWith("/") || route.method() == null || route.scope() == null) {
+            LOG.warn("Ignoring route {} with an invalid method, path or scope", route);
+            return;
+        }
+        int ranking = props.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0;
+        long id = (Long) props.get(Constants.SERVICE_ID);
+        table = table.with(new RouteTable.Entry(route, RouteTable.split(route.path()), ranking, id));
+        LOG.debug("Route {} {} added", route.method(), route.path());
+    }
+
+    synchronized void removeRoute(Route route) {
+        table = table.without(route);
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        long start = System.nanoTime();
+        String method = req.getMethod();
+        String routeLabel = "unmatched";
+        int status;
+        try {
+            String path = (req.getServletPath() == null ? "" : req.getServletPath())
+                    + (req.getPathInfo() == null ? "" : req.getPathInfo());
+            RouteTable.Match match = table.find(method, path.isEmpty() ? "/" : path);
+            if (match instanceof RouteTable.Found found) {
+                routeLabel = found.entry().template();
+                status = serve(found, req, resp, path);
+            } else if (match instanceof RouteTable.MethodNotAllowed mna) {
+                routeLabel = mna.template();
+                resp.setHeader("Allow", String.join(", ", mna.allowed()));
+                status = 405;
+                JsonErrors.write(resp, status, "method-not-allowed",
+                        method + " is not allowed on " + path + "; allowed: " + String.join(", ", mna.allowed()));
+            } else {
+                status = 404;
+                JsonErrors.write(resp, status, "not-found", "No route for " + method + " " + path);
+            }
+        } finally {
+            metrics.record(method, routeLabel, resp.getStatus(), System.nanoTime() - start);
+        }
+    }
+
+    private int serve(RouteTable.Found found, HttpServletRequest req, HttpServletResponse resp, String path)
+            throws IOException {
+        Route route = found.entry().route();
+        try {
+            if (route.scope() != Scope.PUBLIC) {
+                // Credentials per scope arrive with the authentication bundle; until one is
+                // installed every non-public route is closed rather than open.
+                throw new ApiException(401, "unauthorized",
+                        "This route needs " + route.scope().name().toLowerCase() + " credentials");
+            }
+            byte[] body = readBody(req);
+            ApiResponse response = route.handle(new ServletApiRequest(req, path, found.parameters(), body));
+            write(req, resp, response);
+        } catch (ApiException e) {
+            JsonErrors.write(resp, e.status(), e.code(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("Route {} {} failed", route.method(), route.path(), e);
+            JsonErrors.write(resp, 500, "server-error", "The server failed to answer; see its log");
+        }
+        return resp.getStatus();
+    }
+
+    private byte[] readBody(HttpServletRequest req) throws IOException, ApiException {
+        long limit = maxBodyBytes;
+        long declared = req.getContentLengthLong();
+        if (declared > limit) {
+            throw new ApiException(413, "body-too-large", "Request body of " + declared + " bytes exceeds the limit of " + limit);
+        }
+        if (declared == 0) {
+            return new byte[0];
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
+        byte[] buffer = new byte[8192];
+        try (InputStream in = req.getInputStream()) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                out.write(buffer, 0, n);
+                if (out.size() > limit) {
+                    throw new ApiException(413, "body-too-large", "Request body exceeds the limit of " + limit + " bytes");
+                }
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static void write(HttpServletRequest req, HttpServletResponse resp, ApiResponse response) throws IOException {
+        resp.setStatus(response.status());
+        response.headers().forEach(resp::setHeader);
+        byte[] bytes;
+        if (response.json() != null) {
+            bytes = JsonErrors.MAPPER.writeValueAsBytes(response.json());
+            resp.setContentType("application/json");
+            resp.setCharacterEncoding("UTF-8");
+        } else if (response.raw() != null) {
+            bytes = response.raw();
+            resp.setContentType(response.contentType());
+        } else {
+            return;
+        }
+        resp.setContentLength(bytes.length);
+        if (!"HEAD".equals(req.getMethod())) {
+            resp.getOutputStream().write(bytes);
+        }
+    }
+}
