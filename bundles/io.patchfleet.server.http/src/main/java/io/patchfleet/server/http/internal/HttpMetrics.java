@@ -29,12 +29,15 @@ public class HttpMetrics extends PrometheusRegistry {
                 .name("patchfleet_http_requests")
                 .help("HTTP requests by method, route template and status")
                 .labelNames("method", "route", "status")
+                .withoutExemplars() // no tracing here; exemplars would only cost time
                 .register(this);
         durations = Histogram.builder()
                 .name("patchfleet_http_request_duration_seconds")
                 .help("HTTP request durations by method and route template")
                 .labelNames("method", "route")
+                .classicOnly()
                 .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+                .withoutExemplars()
                 .register(this);
     }
 

@@ -1,0 +1,315 @@
+package io.patchfleet.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Starts the Felix framework with one profile.
+ *
+ * <p><b>Where things live.</b> The framework's storage is {@code DATA/framework} and is kept
+ * between runs, so bundles and configuration an admin installs survive a restart. The profile's
+ * bundles are installed under the location {@code patchfleet:profile/<symbolic name>}; the launcher
+ * records each one's SHA-256 in {@code DATA/launcher/profile.properties} and updates a bundle only
+ * when the distribution's file changed (an upgrade of Patchfleet). A bundle that an admin updated
+ * at run time therefore keeps the admin's version across restarts until the next upgrade.
+ * Bundles an admin installed under other locations are never touched by the launcher.
+ *
+ * <p><b>Configuration.</b> {@code CONFIG} (default {@code DATA/etc}) holds {@code .cfg} files
+ * applied to Configuration Admin by Felix FileInstall and watched for changes. On every start, a
+ * default file of the profile that is missing there is copied in; files that exist are never
+ * overwritten, so an operator's edits stay.
+ *
+ * <p><b>Start order.</b> Logging and configuration bundles start first (start level 1), then
+ * Declarative Services (2), then everything else (3), so components see their configuration on
+ * first activation and every log line reaches the log provider.
+ */
+final class FrameworkLauncher {
+
+    static final String LOCATION_PREFIX = "patchfleet:profile/";
+    private static final int FINAL_START_LEVEL = 3;
+
+    private final Path home;
+    private final String profile;
+    private final Path data;
+    private final Path config;
+    private final Map<String, String> extra;
+
+    FrameworkLauncher(Path home, String profile, Path data, Path config, Map<String, String> extra) {
+        this.home = home;
+        this.profile = profile;
+        this.data = data;
+        this.config = config;
+        this.extra = extra;
+    }
+
+    int run(String readiness, int readyTimeoutSeconds, String readyDetail) throws Exception {
+        long started = System.nanoTime();
+        Path profileDir = home.resolve("profiles").resolve(profile);
+        if (!Files.isDirectory(profileDir.resolve("bundles"))) {
+            throw new IllegalStateException("Profile '" + profile + "' not found at " + profileDir
+                    + "; build Patchfleet first (mvn -q install -DskipTests) or set PATCHFLEET_HOME");
+        }
+        Files.createDirectories(data);
+        Files.createDirectories(config);
+        installDefaultConfiguration(profileDir.resolve("etc"));
+        configureLogging();
+
+        Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("No OSGi framework on the class path"))
+                .newFramework(frameworkProperties());
+        try {
+            framework.init();
+        } catch (BundleException e) {
+            throw new IllegalStateException("Cannot start the framework in " + data
+                    + " (is another Patchfleet " + profile + " using this data directory?): " + e.getMessage(), e);
+        }
+        log("Patchfleet " + profile + " " + Main.version() + " starting; data " + data + ", configuration " + config);
+        List<Bundle> toStart = synchronizeProfileBundles(framework.getBundleContext(), profileDir.resolve("bundles"));
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "patchfleet-shutdown"));
+        framework.start();
+        for (Bundle b : toStart) {
+            try {
+                b.start();
+            } catch (BundleException e) {
+                log("ERROR bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+            }
+        }
+        awaitReady(framework.getBundleContext(), readiness, readyTimeoutSeconds, started, readyDetail);
+
+        FrameworkEvent event = framework.waitForStop(0);
+        return event.getType() == FrameworkEvent.ERROR ? 4 : 0;
+    }
+
+    private Map<String, String> frameworkProperties() {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put(Constants.FRAMEWORK_STORAGE, data.resolve("framework").toString());
+        props.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FINAL_START_LEVEL));
+        props.put("felix.startlevel.bundle", Integer.toString(FINAL_START_LEVEL));
+        props.put("felix.log.level", "1");
+        props.put("ds.loglevel", "warn");
+        props.put("patchfleet.profile", profile);
+        props.put("patchfleet.version", Main.version());
+        props.put("patchfleet.home", home.toString());
+        props.put("patchfleet.data", data.toString());
+        props.put("patchfleet.config", config.toString());
+        // The configuration directory, through Felix FileInstall.
+        props.put("felix.fileinstall.dir", config.toString());
+        props.put("felix.fileinstall.filter", ".*\\.(cfg|config)");
+        props.put("felix.fileinstall.noInitialDelay", "true");
+        props.put("felix.fileinstall.poll", "2000");
+        props.put("felix.fileinstall.log.level", "2");
+        props.put("felix.fileinstall.enableConfigSaveToFile", "true");
+        props.putAll(extra);
+        return props;
+    }
+
+    /** Kept strongly reachable: java.util.logging holds its loggers weakly. */
+    private static final java.util.logging.Logger SPIFLY_LOG = java.util.logging.Logger.getLogger("org.apache.aries.spifly");
+
+    /**
+     * SLF4J simple provider: one line per event on standard error, with time and logger. The
+     * few libraries that use java.util.logging (SPI Fly) get the same one-line shape.
+     */
+    private static void configureLogging() {
+        setIfAbsent("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s - %5$s%6$s%n");
+        SPIFLY_LOG.setLevel(java.util.logging.Level.WARNING);
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        setIfAbsent("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
+        setIfAbsent("org.slf4j.simpleLogger.log.org.apache.felix.http", "warn");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private void installDefaultConfiguration(Path defaults) throws IOException {
+        if (!Files.isDirectory(defaults)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(defaults)) {
+            for (Path file : files) {
+                Path target = config.resolve(file.getFileName().toString());
+                if (!Files.exists(target)) {
+                    Files.copy(file, target);
+                    log("Default configuration " + target.getFileName() + " written to " + config);
+                }
+            }
+        }
+    }
+
+    /**
+     * Installs, updates or uninstalls profile bundles so that the framework runs exactly the
+     * profile's set (plus whatever an admin installed). Returns the bundles to start: the newly
+     * installed ones. The framework restores the started state of the others.
+     */
+    private List<Bundle> synchronizeProfileBundles(BundleContext context, Path bundles) throws Exception {
+        Path stateFile = data.resolve("launcher").resolve("profile.properties");
+        Properties recorded = new Properties();
+        if (Files.exists(stateFile)) {
+            try (Reader r = Files.newBufferedReader(stateFile)) {
+                recorded.load(r);
+            }
+        }
+        Map<String, Bundle> installed = new LinkedHashMap<>();
+        for (Bundle b : context.getBundles()) {
+            if (b.getLocation().startsWith(LOCATION_PREFIX)) {
+                installed.put(b.getLocation().substring(LOCATION_PREFIX.length()), b);
+            }
+        }
+        Map<Path, String> names = new LinkedHashMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(bundles, "*.jar")) {
+            for (Path jar : files) {
+                names.put(jar, symbolicName(jar));
+            }
+        }
+        List<Path> jars = new ArrayList<>(names.keySet());
+        // Install order decides bundle ids, which order the start within a start level.
+        jars.sort(Comparator.comparingInt((Path p) -> startLevel(names.get(p))).thenComparing(Path::toString));
+
+        Properties now = new Properties();
+        List<Bundle> toStart = new ArrayList<>();
+        for (Path jar : jars) {
+            String bsn = names.get(jar);
+            String digest = sha256(jar);
+            now.setProperty(bsn, digest);
+            Bundle existing = installed.remove(bsn);
+            if (existing == null) {
+                Bundle b;
+                try (InputStream in = Files.newInputStream(jar)) {
+                    b = context.installBundle(LOCATION_PREFIX + bsn, in);
+                }
+                b.adapt(BundleStartLevel.class).setStartLevel(startLevel(bsn));
+                if (b.getHeaders("").get(Constants.FRAGMENT_HOST) == null) {
+                    toStart.add(b);
+                }
+            } else if (!digest.equals(recorded.getProperty(bsn))) {
+                try (InputStream in = Files.newInputStream(jar)) {
+                    existing.update(in);
+                }
+                existing.adapt(BundleStartLevel.class).setStartLevel(startLevel(bsn));
+                log("Updated " + bsn + " to " + existing.getVersion() + " from the distribution");
+            }
+        }
+        for (Map.Entry<String, Bundle> gone : installed.entrySet()) {
+            log("Uninstalling " + gone.getKey() + ": no longer part of the " + profile + " profile");
+            gone.getValue().uninstall();
+        }
+        Files.createDirectories(stateFile.getParent());
+        Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
+        try (Writer w = Files.newBufferedWriter(tmp)) {
+            now.store(w, "SHA-256 of each profile bundle last installed from the distribution");
+        }
+        Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return toStart;
+    }
+
+    static int startLevel(String bsn) {
+        if (bsn.startsWith("slf4j.") || bsn.startsWith("org.apache.aries.spifly")
+                || bsn.equals("org.apache.felix.configadmin") || bsn.equals("org.apache.felix.fileinstall")
+                || bsn.equals("org.apache.felix.metatype") || bsn.startsWith("org.osgi.")) {
+            return 1;
+        }
+        if (bsn.equals("org.apache.felix.scr")) {
+            return 2;
+        }
+        return FINAL_START_LEVEL;
+    }
+
+    static String symbolicName(Path jar) throws IOException {
+        try (JarFile jf = new JarFile(jar.toFile())) {
+            Manifest mf = jf.getManifest();
+            String bsn = mf == null ? null : mf.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
+            if (bsn == null) {
+                throw new IOException(jar + " is not an OSGi bundle (no Bundle-SymbolicName)");
+            }
+            int semi = bsn.indexOf(';');
+            return (semi < 0 ? bsn : bsn.substring(0, semi)).trim();
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = Files.newInputStream(file)) {
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    md.update(buf, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitReady(BundleContext context, String readiness, int timeoutSeconds, long started, String detail)
+            throws Exception {
+        ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context,
+                context.createFilter("(patchfleet.ready=" + readiness + ")"), null);
+        tracker.open(true);
+        try {
+            if (tracker.waitForService(TimeUnit.SECONDS.toMillis(timeoutSeconds)) != null) {
+                double seconds = (System.nanoTime() - started) / 1e9;
+                log(String.format("Patchfleet %s ready in %.2f s%s", profile, seconds, detail.isEmpty() ? "" : " on " + detail));
+            } else {
+                log("ERROR Patchfleet " + profile + " is not ready after " + timeoutSeconds
+                        + " s; a component failed or waits for a dependency (see the log above"
+                        + ("server".equals(profile) ? ", or GET /v1/health" : "") + ")");
+            }
+        } finally {
+            tracker.close();
+        }
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            if ((framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
+                framework.stop();
+                framework.waitForStop(30_000);
+            }
+        } catch (Exception e) {
+            System.err.println("patchfleet: stopping the framework failed: " + e.getMessage());
+        }
+    }
+
+    private static void log(String message) {
+        System.err.println(java.time.OffsetDateTime.now().withNano(0) + " [launcher] " + message);
+    }
+}

@@ -1,0 +1,72 @@
+package io.patchfleet.launcher;
+
+import java.nio.file.Path;
+
+import io.patchfleet.cli.ExitCodes;
+import io.patchfleet.cli.StatusCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+
+/** The {@code patchfleet} command. */
+@Command(name = "patchfleet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Live kernel patches for fleets of Linux machines.",
+        commandListHeading = "%nCommands:%n",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:the machine is not enabled (status)", "2:bad usage",
+                "3:the client daemon is not running or not reachable", "4:the command failed"},
+        footer = {"", "Run 'patchfleet COMMAND --help' for the options of a command."})
+public final class Main {
+
+    /** The version of this build, from the launcher jar's manifest. */
+    public static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development" : v;
+    }
+
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"patchfleet " + version(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+        }
+    }
+
+    /** The distribution folder: {@code patchfleet.home}, else the parent of the launcher jar's folder. */
+    static Path home() {
+        String prop = System.getProperty("patchfleet.home");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        try {
+            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent();
+        } catch (Exception e) {
+            return Path.of(".").toAbsolutePath();
+        }
+    }
+
+    public static CommandLine commandLine() {
+        Path home = home();
+        CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand(new ProfileCommand.Server(home));
+        cl.addSubcommand(new ProfileCommand.Client(home));
+        cl.addSubcommand(new StatusCommand(home));
+        cl.setExitCodeExceptionMapper(e -> ExitCodes.FAILED);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("patchfleet: " + e.getMessage());
+            return ExitCodes.FAILED;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cl = commandLine();
+        if (args.length == 0) {
+            cl.usage(System.out);
+            System.exit(ExitCodes.USAGE);
+        }
+        int code = cl.execute(args);
+        // The profile commands return only once the framework has stopped.
+        System.exit(code);
+    }
+}
