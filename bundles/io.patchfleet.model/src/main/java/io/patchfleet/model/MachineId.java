@@ -1,0 +1,32 @@
+package io.patchfleet.model;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The identity of an enrolled machine, normally its {@code /etc/machine-id} (32 lower-case hex
+ * characters). Accepted are 1–128 characters of {@code [a-z0-9_-]} starting with a letter or
+ * digit: the id ends up in file names, URLs and log lines, so dots, slashes, upper case,
+ * whitespace and control characters are rejected (no {@code ../x}, no case-folding twins).
+ *
+ * @param value the id; never {@code null}
+ */
+public record MachineId(String value) {
+    private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,127}");
+
+    public MachineId {
+        Objects.requireNonNull(value, "machine id");
+        if (!ID.matcher(value).matches()) {
+            throw new IllegalArgumentException("invalid machine id: \"" + Wire.printable(value) + "\"");
+        }
+    }
+
+    public static MachineId of(String value) {
+        return new MachineId(value);
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

@@ -1,0 +1,64 @@
+package io.patchfleet.model;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A SHA-256 digest, held as 64 lower-case hexadecimal characters. It names blobs in content
+ * addressed storage and pins patch modules, so it is validated strictly: upper-case input is
+ * rejected rather than folded, so that one digest has exactly one spelling (and one file name).
+ *
+ * @param hex 64 lower-case hexadecimal characters; never {@code null}
+ */
+public record Sha256(String hex) {
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+
+    public Sha256 {
+        Objects.requireNonNull(hex, "sha256 hex");
+        if (!HEX64.matcher(hex).matches()) {
+            throw new IllegalArgumentException("not a lower-case hex SHA-256: \"" + Wire.printable(hex) + "\"");
+        }
+    }
+
+    /** Parses a digest; same as the constructor, for readability at call sites. */
+    public static Sha256 of(String hex) {
+        return new Sha256(hex);
+    }
+
+    /** Wraps a raw 32-byte digest, e.g. from {@link MessageDigest#digest()}. */
+    public static Sha256 ofDigest(byte[] digest) {
+        Objects.requireNonNull(digest, "digest");
+        if (digest.length != 32) {
+            throw new IllegalArgumentException("SHA-256 digest must be 32 bytes, got " + digest.length);
+        }
+        return new Sha256(HexFormat.of().formatHex(digest));
+    }
+
+    /** Computes the digest of {@code content}. */
+    public static Sha256 digestOf(byte[] content) {
+        Objects.requireNonNull(content, "content");
+        return ofDigest(newDigest().digest(content));
+    }
+
+    /** A new SHA-256 {@link MessageDigest}; every Java 17 runtime has one. */
+    public static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the Java runtime has no SHA-256", e);
+        }
+    }
+
+    /** The 32 raw bytes. */
+    public byte[] bytes() {
+        return HexFormat.of().parseHex(hex);
+    }
+
+    @Override
+    public String toString() {
+        return hex;
+    }
+}

@@ -1,0 +1,70 @@
+package io.patchfleet.store.api;
+
+import io.patchfleet.model.Machine;
+import io.patchfleet.model.MachineId;
+import io.patchfleet.model.TierName;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Enrolled machines and their reports. Implemented by the platform; thread-safe; every method
+ * is one transaction. {@link #recordReport} is on the check-in hot path and must not take
+ * locks beyond the machine's own row.
+ */
+@ProviderType
+public interface MachineStore {
+
+    /**
+     * Enrolls a machine, or updates tier and tags of an enrolled one (re-enrolling is not an
+     * error: a reinstalled machine keeps its id). The first enrollment time is kept.
+     *
+     * @return the stored machine; never {@code null}
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the tier does not exist
+     */
+    Machine enroll(Machine machine) throws StoreException;
+
+    /**
+     * One machine.
+     *
+     * @return empty if not enrolled
+     */
+    Optional<Machine> find(MachineId id) throws StoreException;
+
+    /**
+     * Machines of a tier by id, a page at a time.
+     *
+     * @param offset machines to skip; not negative
+     * @param limit most machines to return; 1 to 1000
+     */
+    List<Machine> findByTier(TierName tier, int offset, int limit) throws StoreException;
+
+    /**
+     * Records a check-in atomically: the report becomes the machine's last report and its
+     * events are appended to the machine's history. Retention of history is the store's job.
+     *
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the machine is not enrolled
+     */
+    void recordReport(StoredReport report) throws StoreException;
+
+    /**
+     * The last report of a machine.
+     *
+     * @return empty if it never reported (or is not enrolled)
+     */
+    Optional<StoredReport> lastReport(MachineId id) throws StoreException;
+
+    /**
+     * The machine's reports received at or after {@code since}, oldest first, at most
+     * {@code limit} (1 to 1000).
+     */
+    List<StoredReport> reports(MachineId id, Instant since, int limit) throws StoreException;
+
+    /**
+     * Removes a machine and its reports (the machine disabled itself or an admin removed it).
+     *
+     * @return {@code true} if it was enrolled
+     */
+    boolean remove(MachineId id) throws StoreException;
+}

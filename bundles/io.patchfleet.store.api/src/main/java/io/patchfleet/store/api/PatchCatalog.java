@@ -1,0 +1,76 @@
+package io.patchfleet.store.api;
+
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.TierName;
+import java.util.List;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The patch releases the server knows and which tiers may see them. Implemented by the
+ * platform ({@code io.patchfleet.store.jdbc}); thread-safe; every method is one transaction.
+ *
+ * <p>A release is identified by ({@link PatchRelease#kernel()}, {@link PatchRelease#version()})
+ * and is immutable once added, except for revocation and promotion. Kernels are compared with
+ * {@link KernelId#equals} (all four fields).
+ *
+ * <p><b>Tiers.</b> An added release is available to the first tier (position 0). Promoting it
+ * to a tier makes it available to that tier and every tier before it: with tiers
+ * {@code edge, beta, stable}, a release promoted to {@code beta} is available to {@code edge}
+ * and {@code beta}. Promotion never moves a release back.
+ *
+ * <p><b>Blobs.</b> Add a release only after its module is in the {@link BlobStore}.
+ */
+@ProviderType
+public interface PatchCatalog {
+
+    /**
+     * Adds a release, available to the first tier.
+     *
+     * @return {@code true} if added; {@code false} if an identical release was already there
+     *     (so sync may replay safely)
+     * @throws StoreException {@link StoreException.Reason#CONFLICT} if a release with the same
+     *     kernel and version but other content exists
+     */
+    boolean add(PatchRelease release) throws StoreException;
+
+    /**
+     * One release.
+     *
+     * @return empty if unknown
+     */
+    Optional<PatchRelease> find(KernelId kernel, long version) throws StoreException;
+
+    /**
+     * All releases for a kernel, revoked ones included, by ascending version.
+     *
+     * @return empty if none
+     */
+    List<PatchRelease> findByKernel(KernelId kernel) throws StoreException;
+
+    /**
+     * The releases for a kernel available to {@code tier}, not revoked, by ascending version:
+     * the candidates of a check-in.
+     *
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the tier does not exist
+     */
+    List<PatchRelease> findAvailable(KernelId kernel, TierName tier) throws StoreException;
+
+    /**
+     * Revokes a release: it is never offered again, and machines running it are told to revert.
+     *
+     * @return {@code true} if revoked now; {@code false} if it already was
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if unknown
+     */
+    boolean revoke(KernelId kernel, long version) throws StoreException;
+
+    /**
+     * Makes a release available to {@code tier} and all tiers before it.
+     *
+     * @return {@code true} if that changed anything; {@code false} if it was already available there
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the release or tier is
+     *     unknown; {@link StoreException.Reason#CONFLICT} if the release is revoked
+     */
+    boolean promote(KernelId kernel, long version, TierName tier) throws StoreException;
+}

@@ -1,0 +1,22 @@
+/**
+ * Server storage: the patch catalog, tiers, machines and their reports (a database, HSQLDB
+ * embedded by default, PostgreSQL for scale-out) and content-addressed blobs (a filesystem).
+ *
+ * <p>All services are thread-safe and shared by every request thread and, with PostgreSQL, by
+ * several server nodes. Unless a method says otherwise, each method call is one transaction:
+ * it happens completely or not at all, and is durable when it returns ("nothing lost on
+ * {@code kill -9}"). There is no transaction spanning several calls or several stores; where
+ * two stores must agree (a catalog entry and its blob) the order of writes is specified so a
+ * crash between them leaves only garbage for retention to collect, never a dangling reference.
+ *
+ * <p>Failures are {@link io.patchfleet.store.api.StoreException}, checked, with a reason that
+ * tells a caller whether retrying may help. Invalid arguments are rejected with
+ * {@link java.lang.IllegalArgumentException} / {@link java.lang.NullPointerException} before
+ * anything is written. No method returns {@code null}.
+ */
+@Export
+@Version("1.0.0")
+package io.patchfleet.store.api;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
