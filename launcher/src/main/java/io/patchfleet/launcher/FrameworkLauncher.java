@@ -73,6 +73,15 @@ final class FrameworkLauncher {
 
     int run(String readiness, int readyTimeoutSeconds, String readyDetail) throws Exception {
         long started = System.nanoTime();
+        Framework framework = start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "patchfleet-shutdown"));
+        awaitReady(framework.getBundleContext(), readiness, readyTimeoutSeconds, started, readyDetail);
+        FrameworkEvent event = framework.waitForStop(0);
+        return event.getType() == FrameworkEvent.ERROR ? 4 : 0;
+    }
+
+    /** Prepares the data and configuration directories and starts the framework with the profile. */
+    Framework start() throws Exception {
         Path profileDir = home.resolve("profiles").resolve(profile);
         if (!Files.isDirectory(profileDir.resolve("bundles"))) {
             throw new IllegalStateException("Profile '" + profile + "' not found at " + profileDir
@@ -94,8 +103,6 @@ final class FrameworkLauncher {
         }
         log("Patchfleet " + profile + " " + Main.version() + " starting; data " + data + ", configuration " + config);
         List<Bundle> toStart = synchronizeProfileBundles(framework.getBundleContext(), profileDir.resolve("bundles"));
-
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "patchfleet-shutdown"));
         framework.start();
         for (Bundle b : toStart) {
             try {
@@ -104,10 +111,7 @@ final class FrameworkLauncher {
                 log("ERROR bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
             }
         }
-        awaitReady(framework.getBundleContext(), readiness, readyTimeoutSeconds, started, readyDetail);
-
-        FrameworkEvent event = framework.waitForStop(0);
-        return event.getType() == FrameworkEvent.ERROR ? 4 : 0;
+        return framework;
     }
 
     private Map<String, String> frameworkProperties() {
@@ -298,7 +302,7 @@ final class FrameworkLauncher {
         }
     }
 
-    private static void stop(Framework framework) {
+    static void stop(Framework framework) {
         try {
             if ((framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
                 framework.stop();

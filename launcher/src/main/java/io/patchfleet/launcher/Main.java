@@ -51,7 +51,6 @@ public final class Main {
         cl.addSubcommand(new ProfileCommand.Server(home));
         cl.addSubcommand(new ProfileCommand.Client(home));
         cl.addSubcommand(new StatusCommand(home));
-        cl.setExitCodeExceptionMapper(e -> ExitCodes.FAILED);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("patchfleet: " + e.getMessage());
             return ExitCodes.FAILED;

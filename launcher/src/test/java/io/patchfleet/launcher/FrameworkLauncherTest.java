@@ -1,0 +1,158 @@
+package io.patchfleet.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.launch.Framework;
+
+/** The launcher against a real Felix framework and a profile of small generated bundles. */
+class FrameworkLauncherTest {
+
+    @TempDir
+    Path tmp;
+
+    private Path home;
+    private Path data;
+
+    private Path profileBundles() throws IOException {
+        return Files.createDirectories(home.resolve("profiles/test/bundles"));
+    }
+
+    private void setUp() throws IOException {
+        home = tmp.resolve("home");
+        data = tmp.resolve("data");
+        Path bundles = profileBundles();
+        Files.write(bundles.resolve("a.jar"), bundle("test.a", "1.0.0", ""));
+        Files.write(bundles.resolve("b.jar"), bundle("test.b", "1.0.0", ""));
+        Path etc = Files.createDirectories(home.resolve("profiles/test/etc"));
+        Files.writeString(etc.resolve("x.cfg"), "key = default\n");
+    }
+
+    private Framework launch() throws Exception {
+        return new FrameworkLauncher(home, "test", data, data.resolve("etc"), Map.of()).start();
+    }
+
+    @Test
+    void installsTheProfileAndKeepsWhatAnAdminInstalledAcrossRestarts() throws Exception {
+        setUp();
+        Framework first = launch();
+        try {
+            assertEquals(Bundle.ACTIVE, find(first, "test.a").getState());
+            assertEquals(Bundle.ACTIVE, find(first, "test.b").getState());
+            Bundle admin = first.getBundleContext().installBundle("admin:plugin",
+                    new ByteArrayInputStream(bundle("admin.plugin", "2.0.0", "")));
+            admin.start();
+            // An admin stops a profile bundle on purpose: the restart must not undo that.
+            find(first, "test.b").stop();
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+
+        Framework second = launch();
+        try {
+            Bundle admin = find(second, "admin.plugin");
+            assertNotNull(admin, "admin-installed bundle survived the restart");
+            assertEquals(Bundle.ACTIVE, admin.getState());
+
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+    }
+
+    @Test
+    void updatesChangedProfileBundlesAndUninstallsRemovedOnes() throws Exception {
+        setUp();
+        FrameworkLauncher.stop(launch());
+
+        Files.write(profileBundles().resolve("a.jar"), bundle("test.a", "1.1.0", "changed"));
+        Files.delete(profileBundles().resolve("b.jar"));
+        Framework again = launch();
+        try {
+            assertEquals("1.1.0", find(again, "test.a").getVersion().toString());
+            assertNull(find(again, "test.b"), "a bundle no longer in the profile is uninstalled");
+        } finally {
+            FrameworkLauncher.stop(again);
+        }
+    }
+
+    @Test
+    void anAdminUpdateOfAProfileBundleSurvivesARestartOfTheSameRelease() throws Exception {
+        setUp();
+        Framework first = launch();
+        try {
+            find(first, "test.a").update(new ByteArrayInputStream(bundle("test.a", "1.0.1", "hotfix")));
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+        Framework second = launch();
+        try {
+            assertEquals("1.0.1", find(second, "test.a").getVersion().toString());
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+    }
+
+    @Test
+    void defaultConfigurationIsCopiedOnceAndOperatorEditsStay() throws Exception {
+        setUp();
+        FrameworkLauncher.stop(launch());
+        Path cfg = data.resolve("etc/x.cfg");
+        assertEquals("key = default\n", Files.readString(cfg));
+        Files.writeString(cfg, "key = operator\n");
+        FrameworkLauncher.stop(launch());
+        assertEquals("key = operator\n", Files.readString(cfg));
+    }
+
+    @Test
+    void aMissingProfileIsAClearError() throws Exception {
+        home = tmp.resolve("empty");
+        data = tmp.resolve("data");
+        IllegalStateException e = assertThrows(IllegalStateException.class, this::launch);
+        assertTrue(e.getMessage().contains("Profile 'test' not found"), e.getMessage());
+        assertFalse(Files.exists(data.resolve("framework")), "nothing written for a failed start");
+    }
+
+    @Test
+    void startLevelsPutLoggingAndConfigurationFirst() {
+        assertEquals(1, FrameworkLauncher.startLevel("slf4j.simple"));
+        assertEquals(1, FrameworkLauncher.startLevel("org.apache.felix.configadmin"));
+        assertEquals(2, FrameworkLauncher.startLevel("org.apache.felix.scr"));
+        assertEquals(3, FrameworkLauncher.startLevel("io.patchfleet.server.http"));
+    }
+
+    private static Bundle find(Framework framework, String bsn) {
+        return Arrays.stream(framework.getBundleContext().getBundles())
+                .filter(b -> bsn.equals(b.getSymbolicName())).findFirst().orElse(null);
+    }
+
+    static byte[] bundle(String bsn, String version, String marker) throws IOException {
+        Manifest mf = new Manifest();
+        Attributes a = mf.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", bsn);
+        a.putValue("Bundle-Version", version);
+        a.putValue("X-Marker", marker);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new JarOutputStream(out, mf).close();
+        return out.toByteArray();
+    }
+}
