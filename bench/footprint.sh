@@ -60,7 +60,7 @@ JAVA
     local log="$work/bare-$i.log" start pid ready
     start=$(now_ms)
     # shellcheck disable=SC2086
-    java $opts -cp "$work/bare" Idle >"$log" 2>&1 & pid=$!
+    MALLOC_ARENA_MAX=1 java $opts -cp "$work/bare" Idle >"$log" 2>&1 & pid=$!
     wait_for grep -q ready "$log"
     ready=$(( $(now_ms) - start ))
     sleep "$idle_seconds"
