@@ -10,8 +10,12 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Enrolled machines and their reports. Implemented by the platform; thread-safe; every method
- * is one transaction. {@link #recordReport} is on the check-in hot path and must not take
- * locks beyond the machine's own row.
+ * is one transaction unless it says otherwise. {@link #recordReport} is on the check-in hot path
+ * and must not take locks beyond the machine's own row.
+ *
+ * <p>Machines enrolled with a token and a credential go through {@link EnrollmentStore};
+ * {@link #enroll} here records or moves a machine without touching its credential (an admin
+ * moving a machine to another tier, an import).
  */
 @ProviderType
 public interface MachineStore {
@@ -67,4 +71,33 @@ public interface MachineStore {
      * @return {@code true} if it was enrolled
      */
     boolean remove(MachineId id) throws StoreException;
+
+    /**
+     * Machines matching {@code filter} with their last report, ordered by machine id, a page at a
+     * time.
+     *
+     * @param offset machines to skip; not negative
+     * @param limit most machines to return; 1 to 1000
+     */
+    List<MachineStatus> query(MachineFilter filter, int offset, int limit) throws StoreException;
+
+    /** How many machines match {@code filter}. */
+    long count(MachineFilter filter) throws StoreException;
+
+    /**
+     * Patch health: machines matching {@code filter} counted per tier, patch version and patch
+     * state of their last report, ordered by tier position, version, state. Machines that never
+     * reported are counted with version 0 and {@link io.patchfleet.model.PatchState#NEEDS_CHECK}.
+     */
+    List<HealthCount> patchHealth(MachineFilter filter) throws StoreException;
+
+    /**
+     * Report retention: deletes reports (and their events) received before {@code cutoff},
+     * except each machine's last report, which its status needs. Runs in batches, each its own
+     * transaction, so a large purge neither blocks check-ins nor grows one huge transaction; a
+     * crash part way leaves a partial but consistent purge that the next run finishes.
+     *
+     * @return how many reports were deleted
+     */
+    long deleteReportsBefore(Instant cutoff) throws StoreException;
 }

@@ -18,7 +18,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * <p><b>Tiers.</b> An added release is available to the first tier (position 0). Promoting it
  * to a tier makes it available to that tier and every tier before it: with tiers
  * {@code edge, beta, stable}, a release promoted to {@code beta} is available to {@code edge}
- * and {@code beta}. Promotion never moves a release back.
+ * and {@code beta}. Promotion never moves a release back. The store keeps the tier a release was
+ * promoted to (not a position), so reordering tiers changes which tiers see it.
  *
  * <p><b>Blobs.</b> Add a release only after its module is in the {@link BlobStore}.
  */
@@ -73,4 +74,28 @@ public interface PatchCatalog {
      *     unknown; {@link StoreException.Reason#CONFLICT} if the release is revoked
      */
     boolean promote(KernelId kernel, long version, TierName tier) throws StoreException;
+
+    /**
+     * Promotes every non-revoked release available to {@code from} to {@code to}, in one
+     * transaction ({@code promote-all edge beta}).
+     *
+     * @return how many releases changed
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if a tier is unknown
+     */
+    int promoteAll(TierName from, TierName to) throws StoreException;
+
+    /**
+     * The non-revoked releases available to {@code tier}, all kernels, ordered by kernel release,
+     * architecture, flavour, build and version: "the patches of a tier".
+     *
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the tier does not exist
+     */
+    List<PatchRelease> findAvailableTo(TierName tier) throws StoreException;
+
+    /**
+     * The tier a release was promoted to (the first tier when never promoted).
+     *
+     * @return empty if the release is unknown
+     */
+    Optional<TierName> promotedTo(KernelId kernel, long version) throws StoreException;
 }

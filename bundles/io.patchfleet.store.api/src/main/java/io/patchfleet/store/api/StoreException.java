@@ -31,7 +31,10 @@ public class StoreException extends Exception {
     public enum Reason {
         /** The thing referred to does not exist (unknown machine, release, tier or blob). */
         NOT_FOUND,
-        /** It conflicts with what is stored: same key with other content, a tier still in use. */
+        /**
+         * It conflicts with what is stored: same key with other content, a tier still in use, a
+         * database schema newer than the code.
+         */
         CONFLICT,
         /** Content does not match its expected digest or length; nothing was stored. */
         DIGEST_MISMATCH,
@@ -39,6 +42,11 @@ public class StoreException extends Exception {
         LIMIT,
         /** Stored data is damaged (a blob whose bytes no longer hash to its name, a bad row). */
         CORRUPT,
+        /**
+         * A secret was refused: an enrollment token that is unknown, expired, revoked or used up.
+         * Callers answer "unauthorized" without telling which (the message says, for logs).
+         */
+        REJECTED,
         /** The database or filesystem is unreachable or failed (connection, I/O, lock timeout). */
         UNAVAILABLE
     }

@@ -13,6 +13,21 @@
  * tells a caller whether retrying may help. Invalid arguments are rejected with
  * {@link java.lang.IllegalArgumentException} / {@link java.lang.NullPointerException} before
  * anything is written. No method returns {@code null}.
+ *
+ * <p><b>Services.</b> {@link io.patchfleet.store.api.TierStore} (ordered tiers: create, delete,
+ * reorder), {@link io.patchfleet.store.api.PatchCatalog} (releases, promotion, revocation),
+ * {@link io.patchfleet.store.api.MachineStore} (machines, reports, filters, patch health,
+ * report retention), {@link io.patchfleet.store.api.EnrollmentStore} (tier-bound enrollment
+ * tokens with expiry, use limit and revocation; machine credentials stored as SHA-256 only;
+ * idempotent re-enrollment that rotates the credential), {@link io.patchfleet.store.api.AuditLog}
+ * (who changed what, before and after, when) and {@link io.patchfleet.store.api.BlobStore}
+ * (content-addressed files). The database services share one schema and may be implemented by
+ * one provider; callers depend only on these interfaces, so the embedded HSQLDB provider and a
+ * PostgreSQL provider are interchangeable.
+ *
+ * <p><b>Time.</b> Times the store stamps itself (receive times, token creation, audit entries,
+ * token expiry checks) come from the provider's clock, not the caller's; callers that need a
+ * machine's own clock find it in the report.
  */
 @Export
 @Version("1.0.0")
