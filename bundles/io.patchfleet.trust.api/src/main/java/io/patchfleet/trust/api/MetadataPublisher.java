@@ -17,11 +17,14 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface MetadataPublisher {
 
     /**
-     * Applies {@code request} to the repository's targets and re-signs targets, snapshot and
-     * timestamp.
+     * Applies {@code request} to the repository's targets and re-signs what changed (see
+     * {@link PublishRequest}), then snapshot and timestamp. Each patch goes to the delegated
+     * role of its kernel; the repository must keep delegated roles
+     * ({@link TrustedMetadataStore#loadDelegated}).
      *
-     * @param keys signing keys by role; must meet the thresholds of the current root for
-     *     targets, snapshot and timestamp
+     * @param keys signing keys by role; must meet the thresholds of the current root for each
+     *     role re-signed: snapshot and timestamp always, targets when the top-level targets or a
+     *     delegated role changes (delegated roles are signed by the targets keys)
      * @param now the publication time (expiries are computed from it)
      * @return the new files in the order they were saved; never {@code null}
      * @throws TrustException {@link TrustException.Reason#SIGNING_FAILED} if keys are missing

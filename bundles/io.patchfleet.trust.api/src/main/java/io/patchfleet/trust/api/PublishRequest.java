@@ -9,7 +9,10 @@ import java.util.Set;
 /**
  * One change to the published targets: new or updated patch targets (a revocation is the same
  * release republished with {@code revoked = true}, so downstreams learn of it), and targets to
- * remove. Each publish bumps targets, snapshot and timestamp versions by one.
+ * remove. A publish bumps the version of each targets role whose content changed (the
+ * delegated role of each kernel touched; the top-level targets role only when a kernel series
+ * is delegated for the first time), re-signs roles whose keys changed or whose expiry is near,
+ * and always writes a new snapshot and timestamp. An empty request only does the latter.
  *
  * @param upsert patch releases to list, replacing a listed target of the same name; copied
  * @param remove target names to drop from the listing; copied

@@ -51,7 +51,9 @@ public class TrustException extends Exception {
         /** Larger than the cap for its kind (endless data) ({@link MalformedMetadataException}). */
         TOO_LARGE,
         /** A signing key failed to sign, or the keys given cannot meet a threshold (publisher side). */
-        SIGNING_FAILED;
+        SIGNING_FAILED,
+        /** A directive is for another machine ({@link TrustException} itself). */
+        WRONG_MACHINE;
 
         /** The wire name, e.g. {@code "hash-mismatch"}. */
         public String wireName() {

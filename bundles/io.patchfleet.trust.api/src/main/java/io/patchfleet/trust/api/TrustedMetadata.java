@@ -16,10 +16,14 @@ import java.util.Optional;
  * @param expires the earliest expiry of the four roles: after it, this metadata must not be
  *     used to install anything (the machine's status shows it as expired); never {@code null}
  * @param verifiedAt the update start time the expiries were checked against; never {@code null}
- * @param targets the verified targets by name; copied, unmodifiable; keys equal target names
+ * @param targets the verified targets listed by the top-level targets role itself, by name;
+ *     copied, unmodifiable; keys equal target names. Patches are normally listed by delegated
+ *     roles instead (one per kernel series): get them with {@link Verifier#targetsFor}
+ * @param delegatedRoles the delegated targets roles the trusted snapshot lists, with their
+ *     versions; copied, unmodifiable
  */
 public record TrustedMetadata(TrustedRoot root, long timestampVersion, long snapshotVersion, long targetsVersion,
-        Instant expires, Instant verifiedAt, Map<String, VerifiedTarget> targets) {
+        Instant expires, Instant verifiedAt, Map<String, VerifiedTarget> targets, Map<String, Long> delegatedRoles) {
     public TrustedMetadata {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(expires, "expires");
@@ -28,6 +32,9 @@ public record TrustedMetadata(TrustedRoot root, long timestampVersion, long snap
         if (timestampVersion < 1 || snapshotVersion < 1 || targetsVersion < 1) {
             throw new IllegalArgumentException("metadata versions must be at least 1");
         }
+        Objects.requireNonNull(delegatedRoles, "delegatedRoles");
+        delegatedRoles = Map.copyOf(delegatedRoles);
+        delegatedRoles.keySet().forEach(DelegatedTargets::checkRoleName);
         targets = Map.copyOf(targets);
         targets.forEach((name, t) -> {
             if (!name.equals(t.name())) {

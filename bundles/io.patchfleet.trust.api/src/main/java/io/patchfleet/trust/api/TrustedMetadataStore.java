@@ -30,4 +30,27 @@ public interface TrustedMetadataStore {
      * @throws IOException if it could not be saved; the previous file is then still in place
      */
     void save(RoleName role, MetadataFile file) throws IOException;
+
+    /**
+     * The last saved file of a delegated targets role. Stores that do not keep delegated roles
+     * keep this default: the verifier then downloads a kernel's role on every lookup instead of
+     * reusing an unchanged one. A publisher repository must implement it.
+     *
+     * @param role a delegated role name ({@link DelegatedTargets#checkRoleName})
+     * @return empty if none was saved
+     * @throws IOException if the store cannot be read
+     */
+    default Optional<MetadataFile> loadDelegated(String role) throws IOException {
+        return Optional.empty();
+    }
+
+    /**
+     * Replaces the file of a delegated targets role, atomically and durably. The default keeps
+     * nothing (see {@link #loadDelegated}).
+     *
+     * @throws IOException if it could not be saved; the previous file is then still in place
+     */
+    default void saveDelegated(String role, MetadataFile file) throws IOException {
+        DelegatedTargets.checkRoleName(role);
+    }
 }

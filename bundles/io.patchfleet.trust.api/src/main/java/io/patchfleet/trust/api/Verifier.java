@@ -1,5 +1,6 @@
 package io.patchfleet.trust.api;
 
+import io.patchfleet.model.KernelId;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Optional;
@@ -42,6 +43,44 @@ public interface Verifier {
      * @return the new trusted metadata; never {@code null}
      * @throws TrustException if the fetched metadata is not trustworthy (see its subclasses)
      * @throws IOException if fetching or saving failed
+     *
+     * <p>As TUF requires, every root of the rotation chain and a new timestamp are saved as
+     * soon as each is verified, even when a later step fails (they only ever move forward);
+     * {@link #current()} keeps describing the last complete update until one succeeds.
      */
     TrustedMetadata refresh(MetadataSource source, Instant updateStart) throws TrustException, IOException;
+
+    /**
+     * Fetches and verifies the delegated targets role holding the patches of one kernel, and
+     * nothing else: a client downloads the top-level metadata (in {@link #refresh}) plus this one
+     * role file, not the targets of every kernel the publisher serves. Which role holds a kernel
+     * is the implementation's delegation scheme (the default maps a kernel series, release and
+     * architecture, to one role). Call after a successful {@link #refresh}, with the same
+     * {@code updateStart}. The role version comes from the trusted snapshot; an unchanged role
+     * saved by an earlier call is reused without a download.
+     *
+     * @param kernel the machine's kernel; never {@code null}
+     * @param source where to fetch the role file from; never {@code null}
+     * @param updateStart the start time of the update; expiries are checked against it
+     * @return the kernel's verified targets; empty if the publisher delegates no role to this
+     *     kernel (the kernel is not supported)
+     * @throws TrustException if the role file is not trustworthy, or no refresh succeeded yet
+     *     ({@link TrustException.Reason#UNKNOWN_TARGET}), or the current metadata has expired
+     * @throws IOException if fetching or saving failed
+     */
+    Optional<DelegatedTargets> targetsFor(KernelId kernel, MetadataSource source, Instant updateStart)
+            throws TrustException, IOException;
+
+    /**
+     * Fetches and verifies one delegated targets role by name, as {@link #targetsFor} does for
+     * a kernel's role. For servers that mirror every role; the names are in
+     * {@link TrustedMetadata#delegatedRoles()}.
+     *
+     * @param role a role delegated by the top-level targets role
+     * @throws TrustException if the role is not delegated or listed in the snapshot
+     *     ({@link TrustException.Reason#UNKNOWN_TARGET}), or its file is not trustworthy
+     * @throws IOException if fetching or saving failed
+     */
+    DelegatedTargets delegatedTargets(String role, MetadataSource source, Instant updateStart)
+            throws TrustException, IOException;
 }

@@ -10,7 +10,24 @@
  * verified state behind: the trusted state changes only after a complete, successful update.
  *
  * <p>Metadata file names follow TUF: {@code root.json}, {@code N.root.json},
- * {@code timestamp.json}, {@code N.snapshot.json}, {@code N.targets.json} (consistent snapshots).
+ * {@code timestamp.json}, {@code N.snapshot.json}, {@code N.targets.json} (consistent
+ * snapshots), and {@code N.<role>.json} for delegated targets roles.
+ *
+ * <p><b>Delegations.</b> Patches are listed by delegated targets roles, so that a client
+ * downloads the metadata of its own kernel only: {@link io.patchfleet.trust.api.Verifier#refresh}
+ * updates root, timestamp, snapshot and top-level targets;
+ * {@link io.patchfleet.trust.api.Verifier#targetsFor} then fetches and verifies the one role of
+ * the machine's kernel ({@link io.patchfleet.trust.api.DelegatedTargets}). Stores may keep
+ * delegated role files ({@link io.patchfleet.trust.api.TrustedMetadataStore#saveDelegated}).
+ *
+ * <p><b>Directives.</b> An on-prem server tells a machine which patch to run with a
+ * {@link io.patchfleet.trust.api.Directive} signed by its own key. The client acts on it only
+ * after {@link io.patchfleet.trust.api.TrustService#verifyDirective}, which requires that the
+ * directive names exactly a publisher-verified target of the machine's kernel: a server can
+ * withhold patches, never choose bytes the publisher did not sign.
+ *
+ * <p>{@link io.patchfleet.trust.api.TrustKey#publicKey()} holds the TUF {@code keyval.public}
+ * value verbatim (hex for Ed25519, PEM for ECDSA), so keys made by standard TUF tooling fit.
  */
 @Export
 @Version("1.0.0")
