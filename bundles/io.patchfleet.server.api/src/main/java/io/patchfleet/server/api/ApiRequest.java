@@ -31,8 +31,11 @@ public interface ApiRequest {
     /** The first value of a header (case-insensitive name); empty if absent. */
     Optional<String> header(String name);
 
-    /** The authenticated principal (machine id, admin user or sync token name); empty for {@link Scope#PUBLIC}. */
-    Optional<String> principal();
+    /**
+     * The authenticated principal (machine, admin user or sync token); empty for
+     * {@link Scope#PUBLIC} routes and while an {@link Authenticator} is deciding.
+     */
+    Optional<Principal> principal();
 
     /** The raw body; an empty array when there is none. The router has enforced its size limit. */
     byte[] body();

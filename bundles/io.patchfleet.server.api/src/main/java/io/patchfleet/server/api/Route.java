@@ -32,6 +32,15 @@ public interface Route {
     Scope scope();
 
     /**
+     * The roles that may call this route, any one of them sufficing; empty means every
+     * authenticated principal of the route's {@link #scope()}. Ignored for {@link Scope#PUBLIC}.
+     * A principal without one of them gets 403.
+     */
+    default java.util.Set<String> roles() {
+        return java.util.Set.of();
+    }
+
+    /**
      * Answers one request.
      *
      * @param request the request; its body has already been read within the router's size limit

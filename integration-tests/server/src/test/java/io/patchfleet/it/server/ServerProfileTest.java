@@ -199,6 +199,80 @@ class ServerProfileTest {
     }
 
     @Test
+    void credentialsOfOneScopeNeverOpenAnotherAndRolesAreEnforced() throws Exception {
+        Route admin = new Route() {
+            @Override
+            public String method() {
+                return "GET";
+            }
+
+            @Override
+            public String path() {
+                return "/v1/it/promote";
+            }
+
+            @Override
+            public Scope scope() {
+                return Scope.ADMIN;
+            }
+
+            @Override
+            public java.util.Set<String> roles() {
+                return java.util.Set.of("operator");
+            }
+
+            @Override
+            public ApiResponse handle(ApiRequest request) {
+                return ApiResponse.ok(Map.of("by", request.principal().orElseThrow().name()));
+            }
+        };
+        io.patchfleet.server.api.Authenticator admins = authenticator(Scope.ADMIN, Map.of(
+                "Bearer op", new io.patchfleet.server.api.Principal("olga", Scope.ADMIN, java.util.Set.of("operator", "auditor")),
+                "Bearer aud", new io.patchfleet.server.api.Principal("ali", Scope.ADMIN, java.util.Set.of("auditor"))));
+        io.patchfleet.server.api.Authenticator machines = authenticator(Scope.MACHINE, Map.of(
+                "Bearer m1", new io.patchfleet.server.api.Principal("machine-1", Scope.MACHINE, java.util.Set.of())));
+        var routeReg = context.registerService(Route.class, admin, null);
+        var adminReg = context.registerService(io.patchfleet.server.api.Authenticator.class, admins, null);
+        var machineReg = context.registerService(io.patchfleet.server.api.Authenticator.class, machines, null);
+        try {
+            await(() -> get("/v1/it/promote"), r -> r.statusCode() != 404);
+            assertEquals(401, get("/v1/it/promote").statusCode(), "no credentials");
+            assertEquals(401, getWith("/v1/it/promote", "Bearer wrong").statusCode(), "wrong credentials");
+            assertEquals(401, getWith("/v1/it/promote", "Bearer m1").statusCode(), "a machine credential on an admin route");
+            HttpResponse<String> auditor = getWith("/v1/it/promote", "Bearer aud");
+            assertEquals(403, auditor.statusCode(), "an auditor may not promote");
+            assertEquals("forbidden", error(auditor).get("code"));
+            HttpResponse<String> operator = getWith("/v1/it/promote", "Bearer op");
+            assertEquals(200, operator.statusCode(), operator.body());
+            assertEquals("olga", JSON.readValue(operator.body(), Map.class).get("by"));
+        } finally {
+            machineReg.unregister();
+            adminReg.unregister();
+            routeReg.unregister();
+        }
+    }
+
+    private static io.patchfleet.server.api.Authenticator authenticator(Scope scope,
+            Map<String, io.patchfleet.server.api.Principal> known) {
+        return new io.patchfleet.server.api.Authenticator() {
+            @Override
+            public Scope scope() {
+                return scope;
+            }
+
+            @Override
+            public java.util.Optional<io.patchfleet.server.api.Principal> authenticate(String authorization, ApiRequest request) {
+                return java.util.Optional.ofNullable(known.get(authorization));
+            }
+        };
+    }
+
+    private HttpResponse<String> getWith(String path, String authorization) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(TIMEOUT)
+                .header("Authorization", authorization).GET().build());
+    }
+
+    @Test
     void anUpdatedBundleSwapsItsServiceWithoutARestart() throws Exception {
         long routerId = (Long) router.getServiceReference().getProperty("service.id");
         Bundle bundle = context.installBundle("it:answer", new ByteArrayInputStream(TestBundles.answerBundle("1.0.0", "one")));

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import io.patchfleet.server.api.ApiException;
 import io.patchfleet.server.api.ApiResponse;
+import io.patchfleet.server.api.Authenticator;
 import io.patchfleet.server.api.Route;
 import io.patchfleet.server.api.Scope;
 import jakarta.servlet.Servlet;
@@ -55,6 +56,7 @@ public class RouterServlet extends HttpServlet {
     }
 
     private final transient HttpMetrics metrics;
+    private final transient Authenticators authenticators = new Authenticators();
     private volatile RouteTable table = RouteTable.EMPTY;
     private volatile long maxBodyBytes;
 
@@ -92,6 +94,16 @@ public class RouterServlet extends HttpServlet {
         table = table.without(route);
     }
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addAuthenticator(Authenticator authenticator, Map<String, Object> props) {
+        int ranking = props.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0;
+        authenticators.add(authenticator, ranking, (Long) props.get(Constants.SERVICE_ID));
+    }
+
+    void removeAuthenticator(Authenticator authenticator) {
+        authenticators.remove(authenticator);
+    }
+
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         long start = System.nanoTime();
@@ -124,14 +136,12 @@ public class RouterServlet extends HttpServlet {
             throws IOException {
         Route route = found.entry().route();
         try {
-            if (route.scope() != Scope.PUBLIC) {
-                // Credentials per scope arrive with the authentication bundle; until one is
-                // installed every non-public route is closed rather than open.
-                throw new ApiException(401, "unauthorized",
-                        "This route needs " + route.scope().name().toLowerCase() + " credentials");
-            }
             byte[] body = readBody(req);
-            ApiResponse response = route.handle(new ServletApiRequest(req, path, found.parameters(), body));
+            ServletApiRequest request = new ServletApiRequest(req, path, found.parameters(), body);
+            if (route.scope() != Scope.PUBLIC) {
+                request.principal(authenticators.authenticate(route, request, req.getHeader("Authorization")));
+            }
+            ApiResponse response = route.handle(request);
             write(req, resp, response);
         } catch (ApiException e) {
             JsonErrors.write(resp, e.status(), e.code(), e.getMessage());

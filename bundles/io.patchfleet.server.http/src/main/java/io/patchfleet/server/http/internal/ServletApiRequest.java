@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 
 import io.patchfleet.server.api.ApiException;
 import io.patchfleet.server.api.ApiRequest;
+import io.patchfleet.server.api.Principal;
 import jakarta.servlet.http.HttpServletRequest;
 
 /** {@link ApiRequest} over a servlet request whose body was already read within the limit. */
@@ -20,6 +21,7 @@ final class ServletApiRequest implements ApiRequest {
     private final String path;
     private final Map<String, String> parameters;
     private final byte[] body;
+    private Principal principal;
 
     ServletApiRequest(HttpServletRequest request, String path, Map<String, String> parameters, byte[] body) {
         this.request = request;
@@ -61,8 +63,12 @@ final class ServletApiRequest implements ApiRequest {
     }
 
     @Override
-    public Optional<String> principal() {
-        return Optional.empty();
+    public Optional<Principal> principal() {
+        return Optional.ofNullable(principal);
+    }
+
+    void principal(Principal principal) {
+        this.principal = principal;
     }
 
     @Override
