@@ -30,7 +30,9 @@ public interface PatchCatalog {
      * Adds a release, available to the first tier.
      *
      * @return {@code true} if added; {@code false} if an identical release was already there
-     *     (so sync may replay safely)
+     *     (so sync may replay safely). {@link PatchRelease#revoked} is not part of the
+     *     comparison: replaying a revoked release revokes the stored one, replaying an unrevoked
+     *     one never un-revokes it.
      * @throws StoreException {@link StoreException.Reason#CONFLICT} if a release with the same
      *     kernel and version but other content exists
      */

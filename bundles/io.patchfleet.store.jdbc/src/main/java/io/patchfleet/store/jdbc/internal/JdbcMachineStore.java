@@ -1,0 +1,348 @@
+package io.patchfleet.store.jdbc.internal;
+
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.Machine;
+import io.patchfleet.model.MachineEvent;
+import io.patchfleet.model.MachineId;
+import io.patchfleet.model.MachineReport;
+import io.patchfleet.model.PatchState;
+import io.patchfleet.model.TierName;
+import io.patchfleet.store.api.HealthCount;
+import io.patchfleet.store.api.MachineFilter;
+import io.patchfleet.store.api.MachineStatus;
+import io.patchfleet.store.api.MachineStore;
+import io.patchfleet.store.api.StoreException;
+import io.patchfleet.store.api.StoredReport;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * {@link MachineStore} over JDBC. A check-in ({@link #recordReport}) is: update the machine row
+ * (its row lock is the only lock taken), insert the report and its events, point the machine at
+ * the report; one commit.
+ */
+@Component(service = MachineStore.class)
+public final class JdbcMachineStore implements MachineStore {
+    /** Reports deleted per retention transaction. */
+    static final int RETENTION_BATCH = 1000;
+
+    private static final String REPORT_COLUMNS = "kernel_release, kernel_arch, kernel_flavour, kernel_build, "
+            + "patch_state, patch_version, client_version, boot_time, uptime_ms";
+    private static final String STATUS_COLUMNS = "m.machine_id, m.tier_name, m.tags, m.enrolled_at, m.last_seen, "
+            + "m.kernel_release, m.kernel_arch, m.kernel_flavour, m.kernel_build, m.patch_state, m.patch_version, "
+            + "m.client_version, m.boot_time, m.uptime_ms";
+
+    private final Database db;
+
+    @Activate
+    public JdbcMachineStore(@Reference Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public Machine enroll(Machine machine) throws StoreException {
+        Objects.requireNonNull(machine, "machine");
+        String tags = Machines.tags(machine.tags());
+        return db.inTransaction(c -> {
+            Tiers.position(c, machine.tier());
+            int n = Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ? WHERE machine_id = ?",
+                    machine.tier().value(), tags, machine.id().value());
+            if (n == 0) {
+                Sql.update(c, "INSERT INTO machines (machine_id, tier_name, tags, enrolled_at) VALUES (?, ?, ?, ?)",
+                        machine.id().value(), machine.tier().value(), tags, machine.enrolledAt());
+            }
+            return Machines.find(c, machine.id()).orElseThrow();
+        });
+    }
+
+    @Override
+    public Optional<Machine> find(MachineId id) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        return db.inTransaction(c -> Machines.find(c, id));
+    }
+
+    @Override
+    public List<Machine> findByTier(TierName tier, int offset, int limit) throws StoreException {
+        Objects.requireNonNull(tier, "tier");
+        checkPage(offset, limit);
+        return db.inTransaction(c -> {
+            List<Machine> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT machine_id, tier_name, tags, enrolled_at FROM machines "
+                    + "WHERE tier_name = ? ORDER BY machine_id OFFSET ? ROWS FETCH FIRST ? ROWS ONLY")) {
+                try (ResultSet rs = Sql.bind(ps, tier.value(), offset, limit).executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Machines.machine(rs));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public void recordReport(StoredReport stored) throws StoreException {
+        Objects.requireNonNull(stored, "report");
+        MachineReport r = stored.report();
+        KernelId k = r.kernel();
+        Object[] fields = {k.release(), k.architecture(), k.flavour(), k.build(), r.patchState().wireName(),
+                r.patchVersion(), r.clientVersion(), r.bootTime(), r.uptime().toMillis()};
+        db.inTransaction(c -> {
+            Object[] args = new Object[fields.length + 2];
+            args[0] = stored.receivedAt();
+            System.arraycopy(fields, 0, args, 1, fields.length);
+            args[args.length - 1] = r.machineId().value();
+            int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
+                    + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
+                    + "boot_time = ?, uptime_ms = ? WHERE machine_id = ?", args);
+            if (n == 0) {
+                throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + r.machineId() + " is not enrolled");
+            }
+            long reportId;
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_reports (machine_id, received_at, "
+                    + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                Object[] insert = new Object[fields.length + 2];
+                insert[0] = r.machineId().value();
+                insert[1] = stored.receivedAt();
+                System.arraycopy(fields, 0, insert, 2, fields.length);
+                Sql.bind(ps, insert).executeUpdate();
+                try (ResultSet keys = ps.getGeneratedKeys()) {
+                    keys.next();
+                    reportId = keys.getLong(1);
+                }
+            }
+            if (!r.events().isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_events (report_id, ordinal, "
+                        + "event_kind, event_time, patch_version, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    for (int i = 0; i < r.events().size(); i++) {
+                        MachineEvent e = r.events().get(i);
+                        Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+            Sql.update(c, "UPDATE machines SET last_report_id = ? WHERE machine_id = ?", reportId, r.machineId().value());
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<StoredReport> lastReport(MachineId id) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        return db.inTransaction(c -> reports(c, "SELECT r.report_id, r.machine_id, r.received_at, " + prefixed("r.")
+                + " FROM machine_reports r JOIN machines m ON m.last_report_id = r.report_id WHERE m.machine_id = ?",
+                id.value()).stream().findFirst());
+    }
+
+    @Override
+    public List<StoredReport> reports(MachineId id, Instant since, int limit) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        Objects.requireNonNull(since, "since");
+        checkPage(0, limit);
+        return db.inTransaction(c -> reports(c, "SELECT r.report_id, r.machine_id, r.received_at, " + prefixed("r.")
+                + " FROM machine_reports r WHERE r.machine_id = ? AND r.received_at >= ?"
+                + " ORDER BY r.received_at, r.report_id FETCH FIRST ? ROWS ONLY", id.value(), since, limit));
+    }
+
+    @Override
+    public boolean remove(MachineId id) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        return db.inTransaction(c -> Sql.update(c, "DELETE FROM machines WHERE machine_id = ?", id.value()) == 1);
+    }
+
+    @Override
+    public List<MachineStatus> query(MachineFilter filter, int offset, int limit) throws StoreException {
+        Objects.requireNonNull(filter, "filter");
+        checkPage(offset, limit);
+        List<Object> args = new ArrayList<>();
+        String where = where(filter, args);
+        args.add(offset);
+        args.add(limit);
+        return db.inTransaction(c -> {
+            List<MachineStatus> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + STATUS_COLUMNS + " FROM machines m" + where
+                    + " ORDER BY m.machine_id OFFSET ? ROWS FETCH FIRST ? ROWS ONLY")) {
+                try (ResultSet rs = Sql.bind(ps, args.toArray()).executeQuery()) {
+                    while (rs.next()) {
+                        Machine m = Machines.machine(rs);
+                        Instant seen = Sql.instant(rs, "last_seen");
+                        Optional<StoredReport> last = seen == null ? Optional.empty()
+                                : Optional.of(new StoredReport(report(rs, m.id(), List.of()), seen));
+                        out.add(new MachineStatus(m, last));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public long count(MachineFilter filter) throws StoreException {
+        Objects.requireNonNull(filter, "filter");
+        List<Object> args = new ArrayList<>();
+        String where = where(filter, args);
+        return db.inTransaction(c -> Sql.queryLong(c, "SELECT COUNT(*) FROM machines m" + where, args.toArray()));
+    }
+
+    @Override
+    public List<HealthCount> patchHealth(MachineFilter filter) throws StoreException {
+        Objects.requireNonNull(filter, "filter");
+        List<Object> args = new ArrayList<>();
+        String where = where(filter, args);
+        return db.inTransaction(c -> {
+            List<HealthCount> out = new ArrayList<>();
+            Map<TierName, Integer> positions = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT h.tier_position, h.tier_name, h.pv, h.ps, COUNT(*) "
+                    + "FROM (SELECT t.tier_position, m.tier_name, COALESCE(m.patch_version, 0) AS pv, "
+                    + "COALESCE(m.patch_state, 'needs-check') AS ps FROM machines m JOIN tiers t ON t.tier_name = m.tier_name"
+                    + where + ") h GROUP BY h.tier_position, h.tier_name, h.pv, h.ps")) {
+                try (ResultSet rs = Sql.bind(ps, args.toArray()).executeQuery()) {
+                    while (rs.next()) {
+                        TierName tier = TierName.of(rs.getString(2));
+                        positions.put(tier, rs.getInt(1));
+                        out.add(new HealthCount(tier, rs.getLong(3), PatchState.fromWire(rs.getString(4)), rs.getLong(5)));
+                    }
+                }
+            }
+            out.sort(Comparator.<HealthCount>comparingInt(h -> positions.get(h.tier()))
+                    .thenComparingLong(HealthCount::patchVersion).thenComparing(HealthCount::state));
+            return out;
+        });
+    }
+
+    @Override
+    public long deleteReportsBefore(Instant cutoff) throws StoreException {
+        Objects.requireNonNull(cutoff, "cutoff");
+        long total = 0;
+        while (true) {
+            int deleted = db.inTransaction(c -> {
+                List<Long> ids = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT r.report_id FROM machine_reports r "
+                        + "WHERE r.received_at < ? AND NOT EXISTS "
+                        + "(SELECT 1 FROM machines m WHERE m.last_report_id = r.report_id) "
+                        + "ORDER BY r.report_id FETCH FIRST " + RETENTION_BATCH + " ROWS ONLY")) {
+                    try (ResultSet rs = Sql.bind(ps, cutoff).executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getLong(1));
+                        }
+                    }
+                }
+                if (ids.isEmpty()) {
+                    return 0;
+                }
+                int n = 0;
+                try (PreparedStatement ev = c.prepareStatement("DELETE FROM machine_events WHERE report_id = ?");
+                        PreparedStatement rep = c.prepareStatement("DELETE FROM machine_reports WHERE report_id = ?")) {
+                    for (long id : ids) {
+                        ev.setLong(1, id);
+                        ev.addBatch();
+                        rep.setLong(1, id);
+                        rep.addBatch();
+                    }
+                    ev.executeBatch();
+                    for (int count : rep.executeBatch()) {
+                        n += Math.max(count, 0);
+                    }
+                }
+                return n;
+            });
+            total += deleted;
+            if (deleted == 0) {
+                return total;
+            }
+        }
+    }
+
+    private static String where(MachineFilter f, List<Object> args) {
+        List<String> terms = new ArrayList<>();
+        f.tier().ifPresent(t -> {
+            terms.add("m.tier_name = ?");
+            args.add(t.value());
+        });
+        f.kernelRelease().ifPresent(k -> {
+            terms.add("m.kernel_release = ?");
+            args.add(k);
+        });
+        if (f.patchVersion().isPresent()) {
+            terms.add("m.patch_version = ?");
+            args.add(f.patchVersion().getAsLong());
+        }
+        f.patchState().ifPresent(s -> {
+            terms.add("m.patch_state = ?");
+            args.add(s.wireName());
+        });
+        f.seenAfter().ifPresent(t -> {
+            terms.add("m.last_seen >= ?");
+            args.add(t);
+        });
+        f.seenBefore().ifPresent(t -> {
+            terms.add("(m.last_seen < ? OR m.last_seen IS NULL)");
+            args.add(t);
+        });
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private static String prefixed(String prefix) {
+        return prefix + REPORT_COLUMNS.replace(", ", ", " + prefix);
+    }
+
+    private static MachineReport report(ResultSet rs, MachineId id, List<MachineEvent> events) throws SQLException {
+        return new MachineReport(id, new KernelId(rs.getString("kernel_release"), rs.getString("kernel_arch"),
+                rs.getString("kernel_flavour"), rs.getString("kernel_build")), PatchState.fromWire(rs.getString("patch_state")),
+                rs.getLong("patch_version"), rs.getString("client_version"), Sql.instant(rs, "boot_time"),
+                Duration.ofMillis(rs.getLong("uptime_ms")), events);
+    }
+
+    /** Reports selected by {@code sql} (report_id first), each with its events. */
+    private static List<StoredReport> reports(Connection c, String sql, Object... args) throws SQLException {
+        List<StoredReport> out = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        List<Object[]> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (ResultSet rs = Sql.bind(ps, args).executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong("report_id"));
+                    MachineId id = MachineId.of(rs.getString("machine_id"));
+                    rows.add(new Object[] {report(rs, id, List.of()), Sql.instant(rs, "received_at")});
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT event_kind, event_time, patch_version, detail "
+                + "FROM machine_events WHERE report_id = ? ORDER BY ordinal")) {
+            for (int i = 0; i < ids.size(); i++) {
+                List<MachineEvent> events = new ArrayList<>();
+                ps.setLong(1, ids.get(i));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        events.add(new MachineEvent(MachineEvent.Kind.fromWire(rs.getString(1)), Sql.instant(rs, "event_time"),
+                                rs.getLong(3), rs.getString(4)));
+                    }
+                }
+                MachineReport r = (MachineReport) rows.get(i)[0];
+                out.add(new StoredReport(new MachineReport(r.machineId(), r.kernel(), r.patchState(), r.patchVersion(),
+                        r.clientVersion(), r.bootTime(), r.uptime(), events), (Instant) rows.get(i)[1]));
+            }
+        }
+        return out;
+    }
+
+    private static void checkPage(int offset, int limit) {
+        if (offset < 0 || limit < 1 || limit > 1000) {
+            throw new IllegalArgumentException("offset must not be negative and limit in 1..1000");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package io.patchfleet.store.jdbc.internal;
+
+import io.patchfleet.model.Cve;
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.Severity;
+import io.patchfleet.model.Sha256;
+import io.patchfleet.model.TierName;
+import io.patchfleet.store.api.PatchCatalog;
+import io.patchfleet.store.api.StoreException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** {@link PatchCatalog} over JDBC. */
+@Component(service = PatchCatalog.class)
+public final class JdbcPatchCatalog implements PatchCatalog {
+    private static final String COLUMNS = "r.release_id, r.kernel_release, r.kernel_arch, r.kernel_flavour, "
+            + "r.kernel_build, r.patch_version, r.module_name, r.target_name, r.sha256, r.module_length, "
+            + "r.description, r.published_at, r.supersedes, r.revoked, r.promoted_to";
+    private static final String KERNEL_IS = "r.kernel_release = ? AND r.kernel_arch = ? AND r.kernel_flavour = ? "
+            + "AND r.kernel_build = ?";
+
+    private final Database db;
+
+    @Activate
+    public JdbcPatchCatalog(@Reference Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public boolean add(PatchRelease release) throws StoreException {
+        Objects.requireNonNull(release, "release");
+        PatchRelease stored = release.withRevoked(false);
+        return db.inTransaction(c -> {
+            Optional<Row> existing = find(c, release.kernel(), release.version());
+            if (existing.isPresent()) {
+                if (!existing.get().release.withRevoked(false).equals(withMicros(stored))) {
+                    throw new StoreException(StoreException.Reason.CONFLICT, "release " + release.kernel() + " #"
+                            + release.version() + " exists with other content");
+                }
+                if (release.revoked() && !existing.get().release.revoked()) {
+                    Sql.update(c, "UPDATE patch_releases SET revoked = TRUE WHERE release_id = ?", existing.get().id);
+                }
+                return false;
+            }
+            KernelId k = release.kernel();
+            long id;
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO patch_releases (kernel_release, kernel_arch, "
+                    + "kernel_flavour, kernel_build, patch_version, module_name, target_name, sha256, module_length, "
+                    + "description, published_at, supersedes, revoked, promoted_to, added_at) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                Sql.bind(ps, k.release(), k.architecture(), k.flavour(), k.build(), release.version(),
+                        release.moduleName(), release.targetName(), release.sha256().hex(), release.length(),
+                        release.description(), release.publishedAt(), release.supersedes(), release.revoked(),
+                        Tiers.first(c).value(), db.clock().instant()).executeUpdate();
+                try (ResultSet keys = ps.getGeneratedKeys()) {
+                    keys.next();
+                    id = keys.getLong(1);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO patch_cves (release_id, ordinal, cve_id, severity) VALUES (?, ?, ?, ?)")) {
+                for (int i = 0; i < release.cves().size(); i++) {
+                    Cve cve = release.cves().get(i);
+                    Sql.bind(ps, id, i, cve.id(), cve.severity().wireName()).addBatch();
+                }
+                if (!release.cves().isEmpty()) {
+                    ps.executeBatch();
+                }
+            }
+            return true;
+        });
+    }
+
+    private static PatchRelease withMicros(PatchRelease r) {
+        return new PatchRelease(r.kernel(), r.version(), r.moduleName(), r.targetName(), r.sha256(), r.length(),
+                r.cves(), r.description(), Sql.micros(r.publishedAt()), r.supersedes(), r.revoked());
+    }
+
+    @Override
+    public Optional<PatchRelease> find(KernelId kernel, long version) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        return db.inTransaction(c -> find(c, kernel, version).map(Row::release));
+    }
+
+    @Override
+    public List<PatchRelease> findByKernel(KernelId kernel) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        return db.inTransaction(c -> releases(c, "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS
+                + " ORDER BY r.patch_version", kernelArgs(kernel)));
+    }
+
+    @Override
+    public List<PatchRelease> findAvailable(KernelId kernel, TierName tier) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(tier, "tier");
+        return db.inTransaction(c -> {
+            int position = Tiers.position(c, tier);
+            Object[] args = {kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), position};
+            return releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
+                    + " WHERE " + KERNEL_IS + " AND r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.patch_version",
+                    args);
+        });
+    }
+
+    @Override
+    public boolean revoke(KernelId kernel, long version) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        return db.inTransaction(c -> {
+            Row row = find(c, kernel, version).orElseThrow(() -> notFound(kernel, version));
+            return Sql.update(c, "UPDATE patch_releases SET revoked = TRUE WHERE release_id = ? AND revoked = FALSE",
+                    row.id) == 1;
+        });
+    }
+
+    @Override
+    public boolean promote(KernelId kernel, long version, TierName tier) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(tier, "tier");
+        return db.inTransaction(c -> {
+            Row row = find(c, kernel, version).orElseThrow(() -> notFound(kernel, version));
+            int target = Tiers.position(c, tier);
+            if (row.release.revoked()) {
+                throw new StoreException(StoreException.Reason.CONFLICT, "release " + kernel + " #" + version + " is revoked");
+            }
+            if (Tiers.positionOrMinus(c, row.promotedTo) >= target) {
+                return false;
+            }
+            return Sql.update(c, "UPDATE patch_releases SET promoted_to = ? WHERE release_id = ?", tier.value(), row.id) == 1;
+        });
+    }
+
+    @Override
+    public int promoteAll(TierName from, TierName to) throws StoreException {
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(to, "to");
+        return db.inTransaction(c -> {
+            int pf = Tiers.position(c, from);
+            int pt = Tiers.position(c, to);
+            if (pt <= pf) {
+                return 0;
+            }
+            return Sql.update(c, "UPDATE patch_releases SET promoted_to = ? WHERE revoked = FALSE AND promoted_to IN "
+                    + "(SELECT tier_name FROM tiers WHERE tier_position >= ? AND tier_position < ?)", to.value(), pf, pt);
+        });
+    }
+
+    @Override
+    public List<PatchRelease> findAvailableTo(TierName tier) throws StoreException {
+        Objects.requireNonNull(tier, "tier");
+        return db.inTransaction(c -> {
+            int position = Tiers.position(c, tier);
+            return releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
+                    + " WHERE r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.kernel_release, r.kernel_arch,"
+                    + " r.kernel_flavour, r.kernel_build, r.patch_version", position);
+        });
+    }
+
+    @Override
+    public Optional<TierName> promotedTo(KernelId kernel, long version) throws StoreException {
+        Objects.requireNonNull(kernel, "kernel");
+        return db.inTransaction(c -> find(c, kernel, version).map(Row::promotedTo));
+    }
+
+    private record Row(long id, PatchRelease release, TierName promotedTo) {}
+
+    private static StoreException notFound(KernelId kernel, long version) {
+        return new StoreException(StoreException.Reason.NOT_FOUND, "no release " + kernel + " #" + version);
+    }
+
+    private static Object[] kernelArgs(KernelId k) {
+        return new Object[] {k.release(), k.architecture(), k.flavour(), k.build()};
+    }
+
+    private static Optional<Row> find(Connection c, KernelId kernel, long version) throws SQLException {
+        Object[] args = {kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), version};
+        List<Row> rows = rows(c, "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS
+                + " AND r.patch_version = ?", args);
+        return rows.stream().findFirst();
+    }
+
+    private static List<PatchRelease> releases(Connection c, String sql, Object... args) throws SQLException {
+        return rows(c, sql, args).stream().map(Row::release).toList();
+    }
+
+    private static List<Row> rows(Connection c, String sql, Object... args) throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (ResultSet rs = Sql.bind(ps, args).executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong("release_id");
+                    KernelId kernel = new KernelId(rs.getString("kernel_release"), rs.getString("kernel_arch"),
+                            rs.getString("kernel_flavour"), rs.getString("kernel_build"));
+                    PatchRelease r = new PatchRelease(kernel, rs.getLong("patch_version"), rs.getString("module_name"),
+                            rs.getString("target_name"), Sha256.of(rs.getString("sha256")), rs.getLong("module_length"),
+                            List.of(), rs.getString("description"), Sql.instant(rs, "published_at"),
+                            rs.getLong("supersedes"), rs.getBoolean("revoked"));
+                    rows.add(new Row(id, r, TierName.of(rs.getString("promoted_to"))));
+                }
+            }
+        }
+        List<Row> out = new ArrayList<>(rows.size());
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT cve_id, severity FROM patch_cves WHERE release_id = ? ORDER BY ordinal")) {
+            for (Row row : rows) {
+                List<Cve> cves = new ArrayList<>();
+                ps.setLong(1, row.id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        cves.add(new Cve(rs.getString(1), Severity.fromWire(rs.getString(2))));
+                    }
+                }
+                PatchRelease r = row.release;
+                out.add(cves.isEmpty() ? row : new Row(row.id, new PatchRelease(r.kernel(), r.version(), r.moduleName(),
+                        r.targetName(), r.sha256(), r.length(), cves, r.description(), r.publishedAt(),
+                        r.supersedes(), r.revoked()), row.promotedTo));
+            }
+        }
+        return out;
+    }
+}
