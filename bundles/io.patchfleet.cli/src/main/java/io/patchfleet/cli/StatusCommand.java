@@ -5,9 +5,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,16 +18,14 @@ import picocli.CommandLine.Spec;
                 "2:bad usage", "3:the client daemon is not running or not reachable", "4:the daemon answered with an error"})
 public class StatusCommand implements Callable<Integer> {
 
-    public enum Format { humane, json }
-
     @Spec
     CommandSpec spec;
 
     @Option(names = "--data", paramLabel = "DIR", description = "The client's data directory (default: $PATCHFLEET_DATA, /var/lib/patchfleet/client when installed, else ./data/client)")
     Path data;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "humane", description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    Format format;
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "humane", description = "Output format: humane, json or yaml (default: ${DEFAULT-VALUE})")
+    Output.Format format;
 
     @Option(names = "--verbose", description = "Show every field")
     boolean verbose;
@@ -60,9 +55,7 @@ public class StatusCommand implements Callable<Integer> {
         }
         Map<?, ?> status = (Map<?, ?>) response.get("result");
         boolean enabled = Boolean.TRUE.equals(status.get("enabled"));
-        if (format == Format.json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(status));
-        } else {
+        if (!Output.writeStructured(out, format, status)) {
             printHumane(out, status, enabled);
         }
         out.flush();
