@@ -141,7 +141,7 @@ final class Migrations {
                 out.add(current.toString().strip());
                 current.setLength(0);
             } else {
-                current.append(trimmed).append('\n');
+                current.append(trimmed).append(' ');
             }
         }
         if (!current.toString().isBlank()) {
