@@ -1,0 +1,97 @@
+package io.patchfleet.trust.tuf.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Canonical JSON as OLPC defines it and securesystemslib implements it: what TUF signs and
+ * hashes into key ids. Object keys sorted by Unicode code point, no whitespace, strings
+ * escaping only {@code \} and {@code "} (everything else, control characters and non-ASCII
+ * included, is written as raw UTF-8), integers only, {@code true}, {@code false}, {@code null}.
+ *
+ * <p>Accepts the values {@link Json} produces ({@code Map<String, ?>}, {@code List<?>},
+ * {@code String}, {@code Long}/{@code Integer}, {@code Boolean}, {@link Json#NULL}).
+ */
+public final class CanonicalJson {
+    private CanonicalJson() {}
+
+    /** The canonical bytes of {@code value}. */
+    public static byte[] encode(Object value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        write(value, out);
+        return out.toByteArray();
+    }
+
+    private static void write(Object value, ByteArrayOutputStream out) {
+        if (value instanceof Map<?, ?> map) {
+            List<String> keys = new ArrayList<>(map.size());
+            for (Object k : map.keySet()) {
+                keys.add((String) k);
+            }
+            keys.sort(CanonicalJson::compareCodePoints);
+            out.write('{');
+            boolean first = true;
+            for (String k : keys) {
+                if (!first) {
+                    out.write(',');
+                }
+                first = false;
+                writeString(k, out);
+                out.write(':');
+                write(map.get(k), out);
+            }
+            out.write('}');
+        } else if (value instanceof List<?> list) {
+            out.write('[');
+            for (int i = 0; i < list.size(); i++) {
+                if (i > 0) {
+                    out.write(',');
+                }
+                write(list.get(i), out);
+            }
+            out.write(']');
+        } else if (value instanceof String s) {
+            writeString(s, out);
+        } else if (value instanceof Long || value instanceof Integer) {
+            out.writeBytes(value.toString().getBytes(StandardCharsets.US_ASCII));
+        } else if (value instanceof Boolean b) {
+            out.writeBytes((b ? "true" : "false").getBytes(StandardCharsets.US_ASCII));
+        } else if (value == Json.NULL) {
+            out.writeBytes("null".getBytes(StandardCharsets.US_ASCII));
+        } else {
+            throw new IllegalArgumentException("not representable in canonical JSON: "
+                    + (value == null ? "Java null" : value.getClass().getName()));
+        }
+    }
+
+    private static void writeString(String s, ByteArrayOutputStream out) {
+        out.write('"');
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        for (byte b : utf8) {
+            if (b == '"' || b == '\\') {
+                out.write('\\');
+            }
+            out.write(b);
+        }
+        out.write('"');
+    }
+
+    /** Orders strings by Unicode code point, as Python sorts {@code str} keys. */
+    static int compareCodePoints(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    }
+}
