@@ -58,6 +58,8 @@ public final class LinuxApplier implements KernelApplier {
     private static final Logger LOG = LoggerFactory.getLogger(LinuxApplier.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_]{1,55}");
     private static final int CAP_SYS_MODULE = 16;
+    /** How long a disabled patch must keep its directory before a disable counts as done without its removal. */
+    private static final long SETTLED_DISABLED = TimeUnit.SECONDS.toNanos(1);
 
     /**
      * Timing of the applier.
@@ -437,9 +439,18 @@ public final class LinuxApplier implements KernelApplier {
                     throw new KernelException(IO, "cannot disable livepatch " + patchName + ": " + e.getMessage(), e);
                 }
             }
+            // Done when the directory is gone (kernels since 5.1); a kernel that keeps it shows
+            // enabled=0, transition=0 for good, which is accepted once it has held for a while.
+            long settledSince = 0;
             while (true) {
                 Optional<LoadedPatch> now = readPatch(patchName);
-                if (now.isEmpty() || now.get().state() == LoadedPatch.TransitionState.DISABLED) {
+                long t = System.nanoTime();
+                if (now.isPresent() && now.get().state() == LoadedPatch.TransitionState.DISABLED) {
+                    settledSince = settledSince == 0 ? t : settledSince;
+                } else {
+                    settledSince = 0;
+                }
+                if (now.isEmpty() || settledSince != 0 && t - settledSince >= SETTLED_DISABLED) {
                     LOG.info("Livepatch {} disabled", patchName);
                     return;
                 }
