@@ -53,6 +53,15 @@ public interface PatchCatalog {
     List<PatchRelease> findByKernel(KernelId kernel) throws StoreException;
 
     /**
+     * All releases for kernels of one release string ({@code uname -r}), every architecture and
+     * build, revoked ones included, ordered by architecture, flavour, build and version: what an
+     * admin means by "the patches of 5.15.0-91-generic".
+     *
+     * @throws IllegalArgumentException if {@code kernelRelease} is not a kernel release
+     */
+    List<PatchRelease> findByRelease(String kernelRelease) throws StoreException;
+
+    /**
      * The releases for a kernel available to {@code tier}, not revoked, by ascending version:
      * the candidates of a check-in.
      *

@@ -20,7 +20,8 @@
  * report retention), {@link io.patchfleet.store.api.EnrollmentStore} (tier-bound enrollment
  * tokens with expiry, use limit and revocation; machine credentials stored as SHA-256 only;
  * idempotent re-enrollment that rotates the credential), {@link io.patchfleet.store.api.AuditLog}
- * (who changed what, before and after, when) and {@link io.patchfleet.store.api.BlobStore}
+ * (who changed what, before and after, when), {@link io.patchfleet.store.api.UserStore}
+ * (administrator accounts with hashed passwords and lockout bookkeeping) and {@link io.patchfleet.store.api.BlobStore}
  * (content-addressed files). The database services share one schema and may be implemented by
  * one provider; callers depend only on these interfaces, so the embedded HSQLDB provider and a
  * PostgreSQL provider are interchangeable.

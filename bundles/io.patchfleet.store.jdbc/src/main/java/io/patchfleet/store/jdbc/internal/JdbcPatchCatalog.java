@@ -101,6 +101,13 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     }
 
     @Override
+    public List<PatchRelease> findByRelease(String kernelRelease) throws StoreException {
+        KernelId.checkRelease(kernelRelease);
+        return db.inTransaction(c -> releases(c, "SELECT " + COLUMNS + " FROM patch_releases r WHERE r.kernel_release = ?"
+                + " ORDER BY r.kernel_arch, r.kernel_flavour, r.kernel_build, r.patch_version", kernelRelease));
+    }
+
+    @Override
     public List<PatchRelease> findAvailable(KernelId kernel, TierName tier) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(tier, "tier");
