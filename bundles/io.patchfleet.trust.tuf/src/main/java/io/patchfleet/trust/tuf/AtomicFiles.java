@@ -15,6 +15,10 @@ final class AtomicFiles {
     private AtomicFiles() {}
 
     static void write(Path file, byte[] content, boolean ownerOnly) throws IOException {
+        write(file, content, ownerOnly, true);
+    }
+
+    static void write(Path file, byte[] content, boolean ownerOnly, boolean durable) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
@@ -31,17 +35,21 @@ final class AtomicFiles {
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            } catch (IOException e) {
-                // some platforms cannot open a directory; the rename is still atomic
+            if (durable) {
+                try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                    d.force(true);
+                } catch (IOException e) {
+                    // some platforms cannot open a directory; the rename is still atomic
+                }
             }
         } finally {
             Files.deleteIfExists(tmp);

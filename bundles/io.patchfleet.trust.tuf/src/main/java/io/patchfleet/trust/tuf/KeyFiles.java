@@ -85,7 +85,7 @@ public final class KeyFiles {
             Arrays.fill(priv, (byte) 0);
             Arrays.fill(aesKey, (byte) 0);
         }
-        return CanonicalJson.encode(file);
+        return CanonicalJson.encodeFile(file);
     }
 
     /** The unencrypted key file content of {@code key}: protect it like the key itself. */
@@ -94,7 +94,7 @@ public final class KeyFiles {
         byte[] priv = key.privateBytes();
         file.put("keyval", Map.of("public", key.publicKey().publicKey(), "private", hex(priv)));
         Arrays.fill(priv, (byte) 0);
-        return CanonicalJson.encode(file);
+        return CanonicalJson.encodeFile(file);
     }
 
     /** Writes an encrypted key file atomically, readable by the owner only. */

@@ -18,14 +18,26 @@ import java.util.Map;
 public final class CanonicalJson {
     private CanonicalJson() {}
 
-    /** The canonical bytes of {@code value}. */
+    /** The canonical bytes of {@code value}: what is signed and hashed. */
     public static byte[] encode(Object value) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        write(value, out);
+        write(value, out, false);
         return out.toByteArray();
     }
 
-    private static void write(Object value, ByteArrayOutputStream out) {
+    /**
+     * The bytes of a file holding {@code value}: the canonical form, except that control
+     * characters in strings are escaped as JSON \\u escapes, because canonical JSON writes them raw
+     * (ECDSA PEM keys hold line feeds) and standard JSON parsers, this one included, refuse raw
+     * control characters. Parsing the file gives the same values, so signatures still verify.
+     */
+    public static byte[] encodeFile(Object value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        write(value, out, true);
+        return out.toByteArray();
+    }
+
+    private static void write(Object value, ByteArrayOutputStream out, boolean file) {
         if (value instanceof Map<?, ?> map) {
             List<String> keys = new ArrayList<>(map.size());
             for (Object k : map.keySet()) {
@@ -39,9 +51,9 @@ public final class CanonicalJson {
                     out.write(',');
                 }
                 first = false;
-                writeString(k, out);
+                writeString(k, out, file);
                 out.write(':');
-                write(map.get(k), out);
+                write(map.get(k), out, file);
             }
             out.write('}');
         } else if (value instanceof List<?> list) {
@@ -50,11 +62,11 @@ public final class CanonicalJson {
                 if (i > 0) {
                     out.write(',');
                 }
-                write(list.get(i), out);
+                write(list.get(i), out, file);
             }
             out.write(']');
         } else if (value instanceof String s) {
-            writeString(s, out);
+            writeString(s, out, file);
         } else if (value instanceof Long || value instanceof Integer) {
             out.writeBytes(value.toString().getBytes(StandardCharsets.US_ASCII));
         } else if (value instanceof Boolean b) {
@@ -67,12 +79,15 @@ public final class CanonicalJson {
         }
     }
 
-    private static void writeString(String s, ByteArrayOutputStream out) {
+    private static void writeString(String s, ByteArrayOutputStream out, boolean file) {
         out.write('"');
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         for (byte b : utf8) {
             if (b == '"' || b == '\\') {
                 out.write('\\');
+            } else if (file && b >= 0 && b < 0x20) {
+                out.writeBytes(String.format("\\u%04x", b).getBytes(StandardCharsets.US_ASCII));
+                continue;
             }
             out.write(b);
         }

@@ -37,6 +37,6 @@ final class Envelopes {
         Map<String, Object> file = new LinkedHashMap<>();
         file.put("signed", signed);
         file.put("signatures", signatures);
-        return CanonicalJson.encode(file);
+        return CanonicalJson.encodeFile(file);
     }
 }

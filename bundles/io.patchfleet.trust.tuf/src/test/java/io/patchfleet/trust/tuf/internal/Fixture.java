@@ -46,7 +46,11 @@ final class Fixture {
     final Map<RoleName, List<LocalSigningKey>> keys = new EnumMap<>(RoleName.class);
 
     Fixture(Path dir) throws Exception {
-        repo = RepositoryDirectory.repository(dir);
+        this(dir, true);
+    }
+
+    Fixture(Path dir, boolean durable) throws Exception {
+        repo = durable ? RepositoryDirectory.repository(dir) : RepositoryDirectory.scratch(dir);
         for (RoleName r : RoleName.values()) {
             keys.put(r, List.of(LocalSigningKey.generate(LocalSigningKey.Type.ED25519)));
         }
