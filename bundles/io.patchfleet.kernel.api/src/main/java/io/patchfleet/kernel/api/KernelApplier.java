@@ -53,8 +53,11 @@ public interface KernelApplier {
     /**
      * Loads a livepatch module and waits for its transition to finish.
      *
-     * <p>Steps: {@code finit_module} of {@code moduleFile} (retried while the kernel answers
-     * busy, within the timeout); check that {@code /sys/kernel/livepatch/<expectedPatchName>}
+     * <p>Steps: read the module's {@code .modinfo} and refuse, before loading, a module that is
+     * not a livepatch, has another name, or was built for another kernel release or architecture;
+     * refuse a name that is already loaded ({@link KernelException.Reason#LOAD_REFUSED}: check
+     * {@link #loadedPatches} first); {@code finit_module} of {@code moduleFile} (retried while the
+     * kernel answers busy, within the timeout); check that {@code /sys/kernel/livepatch/<expectedPatchName>}
      * appeared (otherwise unload and fail); wait for {@code transition} to become 0, signalling
      * stalled tasks if the options say so; if the timeout passes, reverse (write 0 to
      * {@code enabled}), wait for the reverse transition, unload, and fail with the blocking
@@ -75,7 +78,8 @@ public interface KernelApplier {
 
     /**
      * Disables a loaded patch (write 0 to {@code enabled}) and waits for the transition back.
-     * Disabling a patch that is already disabled succeeds at once.
+     * Disabling a patch that is already disabled succeeds at once; so does one whose sysfs
+     * directory is gone while its module is still loaded (disabled by an atomic replace).
      *
      * @param transitionTimeout how long to wait; positive, at most {@link ApplyOptions#MAX_TIMEOUT}
      * @throws KernelException {@link KernelException.Reason#NOT_FOUND} if it is not loaded,
@@ -86,7 +90,8 @@ public interface KernelApplier {
     void disable(String patchName, Duration transitionTimeout) throws KernelException;
 
     /**
-     * Unloads the module of a disabled patch ({@code delete_module}).
+     * Unloads the module of a disabled patch ({@code delete_module}). Only livepatch modules are
+     * unloaded; any other module name is {@link KernelException.Reason#NOT_FOUND}.
      *
      * @throws KernelException {@link KernelException.Reason#NOT_FOUND} if not loaded,
      *     {@link KernelException.Reason#BUSY} if still enabled or in transition,
