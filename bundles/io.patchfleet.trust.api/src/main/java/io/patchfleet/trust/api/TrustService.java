@@ -23,8 +23,10 @@ public interface TrustService {
      * @param anchor what to trust before any root; never {@code null}
      * @param store durable storage of this repository's trusted metadata; never {@code null}
      * @return a verifier; never {@code null}
-     * @throws TrustException if the stored metadata fails verification (a store tampered with
-     *     on disk is not trusted)
+     * @throws TrustException if the stored root fails verification (a store tampered with on
+     *     disk is not trusted); stored timestamp, snapshot and targets files that no longer
+     *     verify against the stored root (its keys rotated, or the files were altered) are
+     *     ignored and fetched again at the next refresh
      * @throws IOException if the store cannot be read
      */
     Verifier open(TrustAnchor anchor, TrustedMetadataStore store) throws TrustException, IOException;

@@ -125,4 +125,25 @@ class TrustValuesTest {
                 () -> new PublishRequest(List.of(patch, patch.withRevoked(true)), Set.of(), day, day));
         assertThrows(IllegalArgumentException.class, () -> new PublishRequest(List.of(), Set.of(), Duration.ZERO, day));
     }
+
+    @Test
+    void delegatedRoleNamesAreFileSafeAndNotTopLevel() {
+        assertEquals("kernel-5.15.0-91-generic-x86_64", DelegatedTargets.checkRoleName("kernel-5.15.0-91-generic-x86_64"));
+        for (String bad : List.of("targets", "root", "", ".x", "a/b", "a..b", "-x", "x y")) {
+            assertThrows(IllegalArgumentException.class, () -> DelegatedTargets.checkRoleName(bad), bad);
+        }
+    }
+
+    @Test
+    void directiveNamesATargetExactlyOrNone() {
+        io.patchfleet.model.MachineId m = io.patchfleet.model.MachineId.of("abc");
+        VerifiedTarget t = new VerifiedTarget("k/lkp.ko", 3, Map.of("sha256", SHA.hex()), Optional.empty());
+        Directive d = Directive.install(m, t, 1, Instant.EPOCH.plusMillis(1500), Instant.EPOCH.plusSeconds(60));
+        assertEquals(Instant.EPOCH.plusSeconds(1), d.issued(), "times are whole seconds");
+        assertEquals(t.hashes(), d.target().orElseThrow().hashes());
+        assertTrue(Directive.none(m, 2, Instant.EPOCH, Instant.EPOCH.plusSeconds(1)).target().isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> Directive.none(m, 0, Instant.EPOCH, Instant.EPOCH.plusSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> Directive.none(m, 1, Instant.EPOCH, Instant.EPOCH));
+        assertThrows(IllegalArgumentException.class, () -> new VerifiedDirective(d, Optional.empty()));
+    }
 }
