@@ -29,6 +29,9 @@ public interface MetadataPublisher {
      * @return the new files in the order they were saved; never {@code null}
      * @throws TrustException {@link TrustException.Reason#SIGNING_FAILED} if keys are missing
      *     or fail; {@link MalformedMetadataException} if the stored metadata is unusable
+     * @throws IllegalArgumentException if the request conflicts with what is published: a
+     *     target outside its kernel's role paths, a listed target republished with other bytes
+     *     or version, a patch version not above the kernel's highest, removal of an unlisted target
      * @throws java.io.IOException if the repository store fails
      */
     List<MetadataFile> publish(TrustedMetadataStore repository, PublishRequest request,
