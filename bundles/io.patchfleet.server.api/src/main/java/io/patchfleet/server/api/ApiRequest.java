@@ -32,6 +32,14 @@ public interface ApiRequest {
     Optional<String> header(String name);
 
     /**
+     * The address of the peer that sent the request (a proxy's when there is one in front), for
+     * rate limits and security logs; empty when unknown.
+     */
+    default Optional<String> remoteAddress() {
+        return Optional.empty();
+    }
+
+    /**
      * The authenticated principal (machine, admin user or sync token); empty for
      * {@link Scope#PUBLIC} routes and while an {@link Authenticator} is deciding.
      */

@@ -63,6 +63,11 @@ final class ServletApiRequest implements ApiRequest {
     }
 
     @Override
+    public Optional<String> remoteAddress() {
+        return Optional.ofNullable(request.getRemoteAddr());
+    }
+
+    @Override
     public Optional<Principal> principal() {
         return Optional.ofNullable(principal);
     }
