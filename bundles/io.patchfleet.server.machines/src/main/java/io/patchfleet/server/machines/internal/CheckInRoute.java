@@ -1,0 +1,207 @@
+package io.patchfleet.server.machines.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.patchfleet.model.KernelSupport;
+import io.patchfleet.model.Machine;
+import io.patchfleet.model.MachineId;
+import io.patchfleet.model.MachineReport;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.protocol.CheckInRequest;
+import io.patchfleet.protocol.CheckInResponse;
+import io.patchfleet.server.api.ApiException;
+import io.patchfleet.server.api.ApiRequest;
+import io.patchfleet.server.api.ApiResponse;
+import io.patchfleet.server.api.Route;
+import io.patchfleet.server.api.Scope;
+import io.patchfleet.store.api.MachineStore;
+import io.patchfleet.store.api.PatchCatalog;
+import io.patchfleet.store.api.StoreException;
+import io.patchfleet.store.api.StoredReport;
+import io.patchfleet.trust.api.DelegatedTargets;
+import io.patchfleet.trust.api.Directive;
+import io.patchfleet.trust.api.TrustException;
+import io.patchfleet.trust.api.TrustedMetadata;
+import io.patchfleet.trust.api.VerifiedTarget;
+import io.patchfleet.trust.tuf.KernelRoles;
+
+/**
+ * {@code POST /v1/check-in}, the hot path: records the machine's report, decides which patch the
+ * machine should run (the tier policy: the newest non-revoked cumulative patch promoted to the
+ * machine's tier for its exact kernel), and answers with the publisher metadata the machine lacks,
+ * a directive signed with the server's key, and the next check-in time with jitter. The answer
+ * carries an ETag over everything but the directive's counter and times; a machine that sends it
+ * back in {@code If-None-Match} gets 304 when nothing changed, and its report is still recorded.
+ */
+@Component
+public class CheckInRoute implements Route {
+    private static final Logger LOG = LoggerFactory.getLogger(CheckInRoute.class);
+
+    private final MachineStore machines;
+    private final PatchCatalog catalog;
+    private final PublisherMirror mirror;
+    private final DirectiveSigner signer;
+    private final MachineApi api;
+
+    @Activate
+    public CheckInRoute(@Reference MachineStore machines, @Reference PatchCatalog catalog,
+            @Reference PublisherMirror mirror, @Reference DirectiveSigner signer, @Reference MachineApi api) {
+        this.machines = machines;
+        this.catalog = catalog;
+        this.mirror = mirror;
+        this.signer = signer;
+        this.api = api;
+    }
+
+    @Override
+    public String method() {
+        return "POST";
+    }
+
+    @Override
+    public String path() {
+        return "/v1/check-in";
+    }
+
+    @Override
+    public Scope scope() {
+        return Scope.MACHINE;
+    }
+
+    @Override
+    public ApiResponse handle(ApiRequest request) throws ApiException {
+        CheckInRequest body = request.bodyAs(CheckInRequest.class);
+        String principal = request.principal().orElseThrow().name();
+        if (!principal.equals(body.machineId())) {
+            throw new ApiException(403, "machine-mismatch", "The report names machine " + body.machineId()
+                    + " but the credential belongs to another machine");
+        }
+        MachineReport report;
+        try {
+            report = body.toReport();
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            throw ApiException.badRequest("invalid-report", e.getMessage());
+        }
+        Instant now = Instant.now();
+        try {
+            Machine machine = machines.find(report.machineId())
+                    .orElseThrow(() -> new ApiException(401, "unauthorized", "This machine is no longer enrolled"));
+            machines.recordReport(new StoredReport(report, now));
+            Decision decision = decide(machine, report);
+            String etag = decision.etag();
+            if (request.header("If-None-Match").map(etag::equals).orElse(false)) {
+                return ApiResponse.empty(304).withHeader("ETag", etag);
+            }
+            String directive = decision.directive(signer, machine.id(), now, api.directiveTtlSeconds());
+            CheckInResponse response = new CheckInResponse(decision.support.wireName(),
+                    metadataDelta(decision.metadata, decision.role, body.trustedVersions()), directive,
+                    decision.reason, api.nextCheckInSeconds());
+            return ApiResponse.ok(response).withHeader("ETag", etag);
+        } catch (StoreException e) {
+            throw api.unavailable(e);
+        } catch (TrustException e) {
+            LOG.error("Signing a directive failed", e);
+            throw new ApiException(500, "server-error", "The server could not sign its answer; see its log");
+        }
+    }
+
+    /** What the server tells one machine now. */
+    private record Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
+            Optional<TrustedMetadata> metadata, String role) {
+
+        String etag() {
+            String text = support.wireName() + "|" + target.map(t -> t.name() + "|" + t.hashes()).orElse("-") + "|" + revert
+                    + "|" + reason + "|" + metadata.map(TrustedMetadata::timestampVersion).orElse(0L);
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+                return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        String directive(DirectiveSigner signer, MachineId machine, Instant now, long ttlSeconds) throws TrustException {
+            Instant expires = now.plusSeconds(ttlSeconds);
+            Directive d;
+            if (target.isPresent()) {
+                d = Directive.install(machine, target.get(), signer.nextCounter(), now, expires);
+            } else if (revert) {
+                d = Directive.none(machine, signer.nextCounter(), now, expires);
+            } else {
+                return null;
+            }
+            return new String(signer.sign(d), StandardCharsets.UTF_8);
+        }
+    }
+
+    private Decision decide(Machine machine, MachineReport report) throws StoreException {
+        var kernel = report.kernel();
+        String role = KernelRoles.roleFor(kernel);
+        Optional<PublisherMirror.State> state = mirror.current();
+        Optional<TrustedMetadata> metadata = state.map(PublisherMirror.State::metadata);
+        List<PatchRelease> known = catalog.findByKernel(kernel);
+        if (known.isEmpty()) {
+            return new Decision(KernelSupport.UNSUPPORTED, Optional.empty(), report.patchVersion() > 0,
+                    "no patches are published for kernel " + kernel.release() + " " + kernel.architecture(), metadata, role);
+        }
+        Optional<PatchRelease> best = catalog.findAvailable(kernel, machine.tier()).stream()
+                .max(Comparator.comparingLong(PatchRelease::version));
+        if (best.isEmpty()) {
+            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), report.patchVersion() > 0,
+                    "no patch for this kernel is promoted to tier " + machine.tier().value() + " yet", metadata, role);
+        }
+        Optional<VerifiedTarget> target = state.flatMap(s -> s.forKernel(kernel))
+                .flatMap((DelegatedTargets t) -> t.target(best.get().targetName()));
+        if (target.isEmpty()) {
+            // The catalog knows the release but this server holds no publisher-signed metadata for it
+            // (yet): a directive the client could not verify would only be refused.
+            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false,
+                    "patch " + best.get().version() + " awaits its publisher metadata on this server", metadata, role);
+        }
+        return new Decision(KernelSupport.SUPPORTED, target, false, null, metadata, role);
+    }
+
+    /** The publisher files newer than what the machine trusts, verbatim from the mirror. */
+    private Map<String, String> metadataDelta(Optional<TrustedMetadata> metadata, String role, Map<String, Long> trusted) {
+        Map<String, String> files = new LinkedHashMap<>();
+        if (metadata.isEmpty()) {
+            return files;
+        }
+        TrustedMetadata m = metadata.get();
+        addIfNewer(files, "timestamp", m.timestampVersion(), "timestamp.json", trusted);
+        addIfNewer(files, "snapshot", m.snapshotVersion(), m.snapshotVersion() + ".snapshot.json", trusted);
+        addIfNewer(files, "targets", m.targetsVersion(), m.targetsVersion() + ".targets.json", trusted);
+        Long roleVersion = m.delegatedRoles().get(role);
+        if (roleVersion != null) {
+            addIfNewer(files, role, roleVersion, roleVersion + "." + role + ".json", trusted);
+        }
+        return files;
+    }
+
+    private void addIfNewer(Map<String, String> files, String role, long version, String file, Map<String, Long> trusted) {
+        if (version <= trusted.getOrDefault(role, 0L)) {
+            return;
+        }
+        try {
+            mirror.metadataFile(file).ifPresent(bytes -> files.put(file, new String(bytes, StandardCharsets.UTF_8)));
+        } catch (java.io.IOException e) {
+            LOG.warn("Mirrored metadata {} unreadable: {}; the machine will fetch it", file, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package io.patchfleet.server.machines.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.Sha256;
+import io.patchfleet.store.api.BlobInfo;
+import io.patchfleet.store.api.BlobStore;
+import io.patchfleet.store.api.PatchCatalog;
+import io.patchfleet.store.api.StoreException;
+import io.patchfleet.trust.api.DelegatedTargets;
+import io.patchfleet.trust.api.MetadataFile;
+import io.patchfleet.trust.api.RoleName;
+import io.patchfleet.trust.api.TrustAnchor;
+import io.patchfleet.trust.api.TrustException;
+import io.patchfleet.trust.api.TrustService;
+import io.patchfleet.trust.api.TrustedMetadata;
+import io.patchfleet.trust.api.Verifier;
+import io.patchfleet.trust.api.VerifiedTarget;
+import io.patchfleet.trust.tuf.KernelRoles;
+import io.patchfleet.trust.tuf.RepositoryDirectory;
+
+/**
+ * Keeps a verified mirror of a publisher repository folder and feeds the catalog from it: the
+ * server acts as a TUF client of the publisher (pinned root), copies every metadata file it
+ * verified into {@code DATA/mirror} verbatim (so machines verify the publisher's own signatures),
+ * stores each module in the blob store only after its length and hash match the signed target,
+ * and then adds the release to the catalog. A patch therefore appears only when its metadata and
+ * its bytes are complete and verified. A revoked target revokes the catalog's release.
+ *
+ * <p>Runs at start and then on an interval on its own thread; check-ins read the last complete
+ * state through {@link #current()} without waiting.
+ */
+@Component(service = PublisherMirror.class, immediate = true, configurationPid = PublisherMirror.PID)
+@Designate(ocd = PublisherMirror.Config.class)
+public class PublisherMirror {
+    static final String PID = "io.patchfleet.server.mirror";
+    private static final Logger LOG = LoggerFactory.getLogger(PublisherMirror.class);
+    private static final Pattern FILE = Pattern.compile("(?:[1-9][0-9]{0,18}\\.)?(?:root|timestamp|snapshot|targets|kernel-[A-Za-z0-9._+~-]{1,120})\\.json");
+
+    @ObjectClassDefinition(name = "Patchfleet publisher mirror",
+            description = "The publisher repository this server serves and feeds its catalog from")
+    public @interface Config {
+        @AttributeDefinition(description = "Publisher repository folder (as 'patchfleet publisher' writes it); empty: none")
+        String repository() default "";
+
+        @AttributeDefinition(description = "SHA-256 of the publisher's trusted root file (1.root.json); the pin")
+        String root_sha256() default "";
+
+        @AttributeDefinition(description = "Trust the repository's first root without a pin. Explicit, visible, and only for a repository you control")
+        boolean trust_on_first_use() default false;
+
+        @AttributeDefinition(description = "Seconds between refreshes", min = "1")
+        long interval_seconds() default 60;
+    }
+
+    /** What the last complete refresh verified. */
+    record State(TrustedMetadata metadata, Map<String, DelegatedTargets> roles, String rootJson, Instant refreshedAt) {
+        Optional<DelegatedTargets> forKernel(KernelId kernel) {
+            return Optional.ofNullable(roles.get(KernelRoles.roleFor(kernel)));
+        }
+    }
+
+    private final TrustService trust;
+    private final PatchCatalog catalog;
+    private final BlobStore blobs;
+    private final Path mirrorDir;
+    private final ScheduledExecutorService scheduler;
+    private volatile Config config;
+    private ScheduledFuture<?> schedule;
+    private volatile State state;
+    private volatile String lastError;
+
+    @Activate
+    public PublisherMirror(BundleContext context, Config config, @Reference TrustService trust,
+            @Reference PatchCatalog catalog, @Reference BlobStore blobs) {
+        this(Path.of(context.getProperty("patchfleet.data"), "mirror"), config, trust, catalog, blobs);
+    }
+
+    PublisherMirror(Path mirrorDir, Config config, TrustService trust, PatchCatalog catalog, BlobStore blobs) {
+        this.trust = trust;
+        this.catalog = catalog;
+        this.blobs = blobs;
+        this.mirrorDir = mirrorDir;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "patchfleet-mirror");
+            t.setDaemon(true);
+            return t;
+        });
+        configure(config);
+    }
+
+    /** A new configuration applies at once, without restarting the routes that use the mirror. */
+    @Modified
+    synchronized void configure(Config config) {
+        this.config = config;
+        if (schedule != null) {
+            schedule.cancel(false);
+            schedule = null;
+        }
+        if (config.repository().isBlank()) {
+            LOG.info("No publisher repository configured ({}.cfg: repository); the catalog is fed by sync or import", PID);
+            return;
+        }
+        schedule = scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, config.interval_seconds(), TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void deactivate() {
+        scheduler.shutdownNow();
+    }
+
+    /** The last complete state; empty before the first successful refresh. */
+    Optional<State> current() {
+        return Optional.ofNullable(state);
+    }
+
+    Optional<String> lastError() {
+        return Optional.ofNullable(lastError);
+    }
+
+    /** A mirrored metadata file by its TUF file name, verbatim; empty for unknown or malformed names. */
+    Optional<byte[]> metadataFile(String name) throws IOException {
+        if (!FILE.matcher(name).matches()) {
+            return Optional.empty();
+        }
+        Path file = RepositoryDirectory.repository(mirrorDir).metadataDirectory().resolve(name);
+        return Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (Exception e) {
+            lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.error("Refreshing from the publisher repository {} failed; serving the last verified state: {}",
+                    config.repository(), e.getMessage());
+        }
+    }
+
+    /** One complete refresh; the trusted state and the catalog change only for what verified. */
+    synchronized State refresh() throws IOException, TrustException, StoreException {
+        Config config = this.config;
+        Instant start = Instant.now();
+        RepositoryDirectory upstream = RepositoryDirectory.repository(Path.of(config.repository()));
+        RepositoryDirectory mirror = RepositoryDirectory.repository(mirrorDir);
+        Verifier verifier = trust.open(anchor(), mirror);
+        TrustedMetadata metadata = verifier.refresh(upstream, start);
+        Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
+        java.util.List<PatchRelease> releases = new java.util.ArrayList<>();
+        for (String role : metadata.delegatedRoles().keySet()) {
+            DelegatedTargets targets = verifier.delegatedTargets(role, upstream, start);
+            roles.put(role, targets);
+            for (VerifiedTarget target : targets.targets().values()) {
+                if (target.patch().isPresent()) {
+                    storeBlob(upstream, target, target.patch().get().sha256());
+                    releases.add(target.patch().get());
+                }
+            }
+        }
+        String rootJson = mirror.load(RoleName.ROOT).map(MetadataFile::content)
+                .map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow();
+        State next = new State(metadata, Map.copyOf(roles), rootJson, start);
+        // Metadata and module bytes are complete and verified: only now may the catalog offer them.
+        state = next;
+        lastError = null;
+        int added = 0;
+        for (PatchRelease release : releases) {
+            if (catalog.add(release)) {
+                added++;
+                LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
+                        release.version(), release.revoked() ? " (revoked)" : "");
+            }
+        }
+        LOG.info("Publisher mirror refreshed in {} ms: timestamp v{}, {} kernel roles, {} new catalog entries",
+                Duration.between(start, Instant.now()).toMillis(), metadata.timestampVersion(), roles.size(), added);
+        return next;
+    }
+
+    private void storeBlob(RepositoryDirectory upstream, VerifiedTarget target, Sha256 sha256) throws IOException, StoreException {
+        if (blobs.exists(sha256)) {
+            return;
+        }
+        try (InputStream in = Files.newInputStream(upstream.targetPath(target.name()))) {
+            // The blob store checks the digest and the length cap; the exact length is checked here.
+            BlobInfo info = blobs.put(in, Optional.of(sha256), target.length());
+            if (info.length() != target.length()) {
+                blobs.delete(sha256);
+                throw new IOException("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
+                        + target.length());
+            }
+        }
+    }
+
+    private TrustAnchor anchor() {
+        if (!config.root_sha256().isBlank()) {
+            return TrustAnchor.pinned(Sha256.of(config.root_sha256().trim().toLowerCase()));
+        }
+        if (config.trust_on_first_use()) {
+            LOG.warn("Trusting the publisher repository's first root without a pin (trust.on.first.use=true)");
+            return TrustAnchor.trustOnFirstUse();
+        }
+        throw new IllegalStateException("No trust anchor for the publisher repository: set root.sha256 (sha256sum of "
+                + "metadata/1.root.json) in " + PID + ".cfg, or trust.on.first.use=true for a repository you control");
+    }
+}
