@@ -16,5 +16,10 @@ public final class ExitCodes {
     /** The command failed; the message says why. */
     public static final int FAILED = 4;
 
+    /** Publisher {@code verify}: the repository does not verify (signature, expiry, version, or a target's bytes). */
+    public static final int VERIFY_FAILED = 8;
+    /** Publisher verbs: a signing key is missing or cannot be unlocked (wrong or missing passphrase). */
+    public static final int KEY_UNAVAILABLE = 9;
+
     private ExitCodes() {}
 }
