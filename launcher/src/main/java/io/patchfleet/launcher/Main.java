@@ -15,6 +15,7 @@ import picocli.CommandLine.IVersionProvider;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the machine is not enabled (status)", "2:bad usage",
                 "3:the client daemon is not running or not reachable", "4:the command failed",
+                "5:not logged in or credentials refused (admin)", "6:not found (admin)", "7:conflict (admin)",
                 "8:the repository does not verify (publisher verify)", "9:a signing key is missing or cannot be unlocked (publisher)"},
         footer = {"", "Run 'patchfleet COMMAND --help' for the options of a command."})
 public final class Main {
@@ -52,6 +53,7 @@ public final class Main {
         cl.addSubcommand(new ProfileCommand.Server(home));
         cl.addSubcommand(new ProfileCommand.Client(home));
         cl.addSubcommand(new StatusCommand(home));
+        cl.addSubcommand(new io.patchfleet.cli.AdminCommand());
         cl.addSubcommand(new io.patchfleet.cli.publisher.PublisherCommand());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("patchfleet: " + e.getMessage());

@@ -16,6 +16,13 @@ public final class ExitCodes {
     /** The command failed; the message says why. */
     public static final int FAILED = 4;
 
+    /** Admin verbs: not logged in, the session expired, or the server refused the credentials or role (401, 403). */
+    public static final int NOT_LOGGED_IN = 5;
+    /** Admin verbs: what the command names does not exist (404). */
+    public static final int NOT_FOUND = 6;
+    /** Admin verbs: the change conflicts with the server's state (409): it exists, is in use, or is the last admin. */
+    public static final int CONFLICT = 7;
+
     /** Publisher {@code verify}: the repository does not verify (signature, expiry, version, or a target's bytes). */
     public static final int VERIFY_FAILED = 8;
     /** Publisher verbs: a signing key is missing or cannot be unlocked (wrong or missing passphrase). */
