@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +22,11 @@ import io.patchfleet.model.Machine;
 import io.patchfleet.model.MachineId;
 import io.patchfleet.model.MachineReport;
 import io.patchfleet.model.PatchRelease;
+import io.patchfleet.rollout.api.FleetHealth;
+import io.patchfleet.rollout.api.MachineView;
+import io.patchfleet.rollout.api.ReleaseRollout;
+import io.patchfleet.rollout.api.RolloutContext;
+import io.patchfleet.rollout.api.RolloutState;
 import io.patchfleet.protocol.CheckInRequest;
 import io.patchfleet.protocol.CheckInResponse;
 import io.patchfleet.server.api.ApiException;
@@ -43,8 +47,9 @@ import io.patchfleet.trust.tuf.KernelRoles;
 
 /**
  * {@code POST /v1/check-in}, the hot path: records the machine's report, decides which patch the
- * machine should run (the tier policy: the newest non-revoked cumulative patch promoted to the
- * machine's tier for its exact kernel), and answers with the publisher metadata the machine lacks,
+ * machine should run through the rollout policy chain ({@link RolloutEngine}; the base policy is
+ * the tier policy: the newest non-revoked cumulative patch promoted to the machine's tier for its
+ * exact kernel), and answers with the publisher metadata the machine lacks,
  * a directive signed with the server's key, and the next check-in time with jitter. The answer
  * carries an ETag over everything but the directive's counter and times; a machine that sends it
  * back in {@code If-None-Match} gets 304 when nothing changed, and its report is still recorded.
@@ -58,10 +63,15 @@ public class CheckInRoute implements Route {
     private final PublisherMirror mirror;
     private final DirectiveSigner signer;
     private final MachineApi api;
+    private final RolloutEngine engine;
+    private final MachineMetrics metrics;
 
     @Activate
     public CheckInRoute(@Reference MachineStore machines, @Reference PatchCatalog catalog,
-            @Reference PublisherMirror mirror, @Reference DirectiveSigner signer, @Reference MachineApi api) {
+            @Reference PublisherMirror mirror, @Reference DirectiveSigner signer, @Reference MachineApi api,
+            @Reference RolloutEngine engine, @Reference MachineMetrics metrics) {
+        this.engine = engine;
+        this.metrics = metrics;
         this.machines = machines;
         this.catalog = catalog;
         this.mirror = mirror;
@@ -103,9 +113,10 @@ public class CheckInRoute implements Route {
             Machine machine = machines.find(report.machineId())
                     .orElseThrow(() -> new ApiException(401, "unauthorized", "This machine is no longer enrolled"));
             machines.recordReport(new StoredReport(report, now));
-            Decision decision = decide(machine, report);
+            Decision decision = decide(machine, report, now);
             String etag = decision.etag();
             if (request.header("If-None-Match").map(etag::equals).orElse(false)) {
+                metrics.notModified();
                 return ApiResponse.empty(304).withHeader("ETag", etag);
             }
             String directive = decision.directive(signer, machine.id(), now, api.directiveTtlSeconds());
@@ -150,29 +161,39 @@ public class CheckInRoute implements Route {
         }
     }
 
-    private Decision decide(Machine machine, MachineReport report) throws StoreException {
+    private Decision decide(Machine machine, MachineReport report, Instant now) throws StoreException {
         var kernel = report.kernel();
         String role = KernelRoles.roleFor(kernel);
         Optional<PublisherMirror.State> state = mirror.current();
         Optional<TrustedMetadata> metadata = state.map(PublisherMirror.State::metadata);
-        List<PatchRelease> known = catalog.findByKernel(kernel);
-        if (known.isEmpty()) {
+        if (catalog.findByKernel(kernel).isEmpty()) {
             return new Decision(KernelSupport.UNSUPPORTED, Optional.empty(), report.patchVersion() > 0,
                     "no patches are published for kernel " + kernel.release() + " " + kernel.architecture(), metadata, role);
         }
-        Optional<PatchRelease> best = catalog.findAvailable(kernel, machine.tier()).stream()
-                .max(Comparator.comparingLong(PatchRelease::version));
-        if (best.isEmpty()) {
-            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), report.patchVersion() > 0,
-                    "no patch for this kernel is promoted to tier " + machine.tier().value() + " yet", metadata, role);
+        List<PatchRelease> candidates = catalog.findAvailable(kernel, machine.tier());
+        Map<Long, ReleaseRollout> rollouts = new LinkedHashMap<>();
+        for (PatchRelease r : candidates) {
+            rollouts.put(r.version(), new ReleaseRollout(r.version(), RolloutState.ACTIVE, Optional.empty(),
+                    r.publishedAt(), FleetHealth.NONE));
         }
+        MachineView view = new MachineView(machine, kernel, report.patchVersion(), report.patchState(),
+                List.of(report.patchState()));
+        io.patchfleet.rollout.api.Decision answer = engine.decide(new RolloutContext(view, candidates, rollouts, now));
+        metrics.decision(answer);
+        if (answer instanceof io.patchfleet.rollout.api.Decision.Revert revert) {
+            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), true, revert.reason(), metadata, role);
+        }
+        if (answer instanceof io.patchfleet.rollout.api.Decision.Hold hold) {
+            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false, "held: " + hold.reason(), metadata, role);
+        }
+        PatchRelease offered = ((io.patchfleet.rollout.api.Decision.Offer) answer).release();
         Optional<VerifiedTarget> target = state.flatMap(s -> s.forKernel(kernel))
-                .flatMap((DelegatedTargets t) -> t.target(best.get().targetName()));
+                .flatMap((DelegatedTargets t) -> t.target(offered.targetName()));
         if (target.isEmpty()) {
-            // The catalog knows the release but this server holds no publisher-signed metadata for it
-            // (yet): a directive the client could not verify would only be refused.
+            // The catalog knows the release but this server holds no publisher-signed metadata for
+            // it (yet): a directive the client could not verify would only be refused.
             return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false,
-                    "patch " + best.get().version() + " awaits its publisher metadata on this server", metadata, role);
+                    "patch " + offered.version() + " awaits its publisher metadata on this server", metadata, role);
         }
         return new Decision(KernelSupport.SUPPORTED, target, false, null, metadata, role);
     }
