@@ -21,6 +21,7 @@ public class HttpMetrics extends PrometheusRegistry {
 
     private final Counter requests;
     private final Histogram durations;
+    private final Counter rejected;
 
     @Activate
     public HttpMetrics() {
@@ -39,6 +40,16 @@ public class HttpMetrics extends PrometheusRegistry {
                 .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
                 .withoutExemplars()
                 .register(this);
+        rejected = Counter.builder()
+                .name("patchfleet_http_rejected")
+                .help("Requests refused before routing: overloaded (503) or rate-limited (429)")
+                .labelNames("reason")
+                .withoutExemplars()
+                .register(this);
+    }
+
+    void rejected(String reason) {
+        rejected.labelValues(reason).inc();
     }
 
     void record(String method, String route, int status, long nanos) {

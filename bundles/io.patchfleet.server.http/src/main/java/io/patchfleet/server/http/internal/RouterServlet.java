@@ -53,12 +53,25 @@ public class RouterServlet extends HttpServlet {
     public @interface Config {
         @AttributeDefinition(name = "Maximum request body", description = "Largest request body in bytes; larger bodies get 413", min = "1024")
         long max_body_bytes() default 1_048_576;
+
+        @AttributeDefinition(name = "Concurrent requests", description = "Requests served at once; more wait up to the queue timeout, then get 503", min = "1")
+        int max_concurrent_requests() default 512;
+
+        @AttributeDefinition(name = "Queue timeout", description = "Milliseconds a request waits for a free slot before 503", min = "0")
+        long queue_timeout_ms() default 200;
+
+        @AttributeDefinition(name = "Rate limit per address", description = "Requests per second one client address may make; more get 429. 0: no limit", min = "0")
+        int rate_limit_per_address() default 0;
     }
+
+    /** Probes and scrapes are answered even when the server is saturated. */
+    private static final java.util.Set<String> UNLIMITED = java.util.Set.of("/v1/health", "/v1/ready", "/metrics");
 
     private final transient HttpMetrics metrics;
     private final transient Authenticators authenticators = new Authenticators();
     private volatile RouteTable table = RouteTable.EMPTY;
     private volatile long maxBodyBytes;
+    private volatile Limits limits;
 
     /**
      * The HTTP runtime is a mandatory reference so that this servlet, and the readiness property
@@ -69,6 +82,7 @@ public class RouterServlet extends HttpServlet {
             @Reference(service = HttpServiceRuntime.class) Map<String, Object> runtime, Config config) {
         this.metrics = metrics;
         this.maxBodyBytes = config.max_body_bytes();
+        this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
         Object endpoint = runtime.get(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
         LOG.info("HTTP API serving on {}", endpoint instanceof String[] a ? String.join(", ", a) : endpoint);
     }
@@ -76,6 +90,7 @@ public class RouterServlet extends HttpServlet {
     @Modified
     void modified(Config config) {
         this.maxBodyBytes = config.max_body_bytes();
+        this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -109,31 +124,51 @@ public class RouterServlet extends HttpServlet {
         long start = System.nanoTime();
         String method = req.getMethod();
         String routeLabel = "unmatched";
-        int status;
+        String requestId = RequestIds.of(req.getHeader(RequestIds.HEADER));
+        resp.setHeader(RequestIds.HEADER, requestId);
+        req.setAttribute(RequestIds.HEADER, requestId);
+        Limits limits = this.limits;
+        boolean acquired = false;
         try {
             String path = (req.getServletPath() == null ? "" : req.getServletPath())
                     + (req.getPathInfo() == null ? "" : req.getPathInfo());
+            if (!UNLIMITED.contains(path)) {
+                if (!limits.allow(req.getRemoteAddr())) {
+                    metrics.rejected("rate-limited");
+                    resp.setHeader("Retry-After", "1");
+                    JsonErrors.write(resp, 429, "too-many-requests", "Too many requests from this address; retry after a second");
+                    return;
+                }
+                acquired = limits.acquire();
+                if (!acquired) {
+                    metrics.rejected("overloaded");
+                    resp.setHeader("Retry-After", "1");
+                    JsonErrors.write(resp, 503, "overloaded", "The server is at its concurrency limit; retry shortly");
+                    return;
+                }
+            }
             RouteTable.Match match = table.find(method, path.isEmpty() ? "/" : path);
             if (match instanceof RouteTable.Found found) {
                 routeLabel = found.entry().template();
-                status = serve(found, req, resp, path);
+                serve(found, req, resp, path, requestId);
             } else if (match instanceof RouteTable.MethodNotAllowed mna) {
                 routeLabel = mna.template();
                 resp.setHeader("Allow", String.join(", ", mna.allowed()));
-                status = 405;
-                JsonErrors.write(resp, status, "method-not-allowed",
+                JsonErrors.write(resp, 405, "method-not-allowed",
                         method + " is not allowed on " + path + "; allowed: " + String.join(", ", mna.allowed()));
             } else {
-                status = 404;
-                JsonErrors.write(resp, status, "not-found", "No route for " + method + " " + path);
+                JsonErrors.write(resp, 404, "not-found", "No route for " + method + " " + path);
             }
         } finally {
+            if (acquired) {
+                limits.release();
+            }
             metrics.record(method, routeLabel, resp.getStatus(), System.nanoTime() - start);
         }
     }
 
-    private int serve(RouteTable.Found found, HttpServletRequest req, HttpServletResponse resp, String path)
-            throws IOException {
+    private void serve(RouteTable.Found found, HttpServletRequest req, HttpServletResponse resp, String path,
+            String requestId) throws IOException {
         Route route = found.entry().route();
         try {
             byte[] body = readBody(req);
@@ -146,10 +181,9 @@ public class RouterServlet extends HttpServlet {
         } catch (ApiException e) {
             JsonErrors.write(resp, e.status(), e.code(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.error("Route {} {} failed", route.method(), route.path(), e);
-            JsonErrors.write(resp, 500, "server-error", "The server failed to answer; see its log");
+            LOG.error("Route {} {} failed (request {})", route.method(), route.path(), requestId, e);
+            JsonErrors.write(resp, 500, "server-error", "The server failed to answer; see its log (request " + requestId + ")");
         }
-        return resp.getStatus();
     }
 
     private byte[] readBody(HttpServletRequest req) throws IOException, ApiException {
