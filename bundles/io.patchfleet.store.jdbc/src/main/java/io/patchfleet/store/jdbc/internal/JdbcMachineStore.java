@@ -29,12 +29,21 @@ import java.util.Objects;
 import java.util.Optional;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 /**
  * {@link MachineStore} over JDBC. A check-in ({@link #recordReport}) is: update the machine row
  * (its row lock is the only lock taken), insert the report and its events, point the machine at
- * the report; one commit.
+ * the report. Check-ins are group-committed ({@link ReportWriter}): concurrent ones share one
+ * transaction and one fsync, and each caller returns only after that commit.
+ *
+ * <p><b>History retention.</b> A steady-state check-in (nothing changed but uptime and the time
+ * it was seen, no events) updates only the machine row: {@link #lastReport} and the filters see
+ * it, but it adds no row to the history that {@link #reports} pages through. The history holds
+ * every check-in that changed something — kernel, patch state or version, client version, a
+ * reboot — and every check-in with events, until {@link #deleteReportsBefore} removes it; a
+ * fleet checking in hourly with nothing to report therefore does not grow the database.
  */
 @Component(service = MachineStore.class)
 public final class JdbcMachineStore implements MachineStore {
@@ -47,7 +56,11 @@ public final class JdbcMachineStore implements MachineStore {
             + "m.kernel_release, m.kernel_arch, m.kernel_flavour, m.kernel_build, m.patch_state, m.patch_version, "
             + "m.client_version, m.boot_time, m.uptime_ms";
 
+    /** Most reports in one group commit. */
+    static final int MAX_BATCH = 1000;
+
     private final Database db;
+    private ReportWriter writer;
 
     @Activate
     public JdbcMachineStore(@Reference Database db) {
@@ -97,55 +110,123 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public void recordReport(StoredReport stored) throws StoreException {
         Objects.requireNonNull(stored, "report");
+        if (!writer().write(stored)) {
+            throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + stored.report().machineId() + " is not enrolled");
+        }
+    }
+
+    private ReportWriter writer() {
+        ReportWriter w = writer;
+        if (w == null) {
+            synchronized (this) {
+                if (writer == null) {
+                    writer = new ReportWriter(db, JdbcMachineStore::write, MAX_BATCH, "patchfleet-report-writer");
+                }
+                w = writer;
+            }
+        }
+        return w;
+    }
+
+    /** Stops the group-commit writer; check-ins still queued fail as unavailable. */
+    @Deactivate
+    synchronized void deactivate() {
+        if (writer != null) {
+            writer.close();
+        }
+    }
+
+    /**
+     * One report, inside the writer's batch transaction. A steady-state check-in — same kernel,
+     * patch state and version, client version and boot time as the machine row already holds,
+     * and no events — only moves {@code last_seen} and {@code uptime_ms}: it adds no history row.
+     * Anything else is a full report: the machine row, a history row and its events.
+     *
+     * @return false if the machine is not enrolled
+     */
+    static boolean write(Connection c, StoredReport stored) throws SQLException {
         MachineReport r = stored.report();
         KernelId k = r.kernel();
         Object[] fields = {k.release(), k.architecture(), k.flavour(), k.build(), r.patchState().wireName(),
                 r.patchVersion(), r.clientVersion(), r.bootTime(), r.uptime().toMillis()};
-        db.inTransaction(c -> {
+        if (r.events().isEmpty()) {
             Object[] args = new Object[fields.length + 2];
             args[0] = stored.receivedAt();
-            System.arraycopy(fields, 0, args, 1, fields.length);
-            args[args.length - 1] = r.machineId().value();
-            int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
-                    + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
-                    + "boot_time = ?, uptime_ms = ? WHERE machine_id = ?", args);
-            if (n == 0) {
-                throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + r.machineId() + " is not enrolled");
+            args[1] = r.uptime().toMillis();
+            args[2] = r.machineId().value();
+            System.arraycopy(fields, 0, args, 3, fields.length - 1);
+            if (Sql.update(c, "UPDATE machines SET last_seen = ?, uptime_ms = ? WHERE machine_id = ? AND "
+                    + "kernel_release = ? AND kernel_arch = ? AND kernel_flavour = ? AND kernel_build = ? AND "
+                    + "patch_state = ? AND patch_version = ? AND client_version = ? AND boot_time = ?", args) == 1) {
+                return true;
             }
-            long reportId;
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_reports (machine_id, received_at, "
-                    + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
-                Object[] insert = new Object[fields.length + 2];
-                insert[0] = r.machineId().value();
-                insert[1] = stored.receivedAt();
-                System.arraycopy(fields, 0, insert, 2, fields.length);
-                Sql.bind(ps, insert).executeUpdate();
-                try (ResultSet keys = ps.getGeneratedKeys()) {
-                    keys.next();
-                    reportId = keys.getLong(1);
+        }
+        Object[] args = new Object[fields.length + 2];
+        args[0] = stored.receivedAt();
+        System.arraycopy(fields, 0, args, 1, fields.length);
+        args[args.length - 1] = r.machineId().value();
+        int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
+                + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
+                + "boot_time = ?, uptime_ms = ? WHERE machine_id = ?", args);
+        if (n == 0) {
+            return false;
+        }
+        long reportId;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_reports (machine_id, received_at, "
+                + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+            Object[] insert = new Object[fields.length + 2];
+            insert[0] = r.machineId().value();
+            insert[1] = stored.receivedAt();
+            System.arraycopy(fields, 0, insert, 2, fields.length);
+            Sql.bind(ps, insert).executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                reportId = keys.getLong(1);
+            }
+        }
+        if (!r.events().isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_events (report_id, ordinal, "
+                    + "event_kind, event_time, patch_version, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+                for (int i = 0; i < r.events().size(); i++) {
+                    MachineEvent e = r.events().get(i);
+                    Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();
                 }
+                ps.executeBatch();
             }
-            if (!r.events().isEmpty()) {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_events (report_id, ordinal, "
-                        + "event_kind, event_time, patch_version, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
-                    for (int i = 0; i < r.events().size(); i++) {
-                        MachineEvent e = r.events().get(i);
-                        Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();
-                    }
-                    ps.executeBatch();
-                }
-            }
-            Sql.update(c, "UPDATE machines SET last_report_id = ? WHERE machine_id = ?", reportId, r.machineId().value());
-            return null;
-        });
+        }
+        Sql.update(c, "UPDATE machines SET last_report_id = ? WHERE machine_id = ?", reportId, r.machineId().value());
+        return true;
     }
 
+    /**
+     * The machine row's last check-in (a steady-state check-in updates only the row); the events
+     * are those of the last history row when that row is this check-in.
+     */
     @Override
     public Optional<StoredReport> lastReport(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
-        return db.inTransaction(c -> reports(c, "SELECT r.report_id, r.machine_id, r.received_at, " + prefixed("r.")
-                + " FROM machine_reports r JOIN machines m ON m.last_report_id = r.report_id WHERE m.machine_id = ?",
-                id.value()).stream().findFirst());
+        return db.inTransaction(c -> {
+            StoredReport row;
+            Long reportId;
+            try (PreparedStatement ps = c.prepareStatement("SELECT m.last_seen, m.last_report_id, r.received_at, "
+                    + prefixed("m.") + " FROM machines m LEFT JOIN machine_reports r ON r.report_id = m.last_report_id "
+                    + "WHERE m.machine_id = ? AND m.last_seen IS NOT NULL")) {
+                try (ResultSet rs = Sql.bind(ps, id.value()).executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<StoredReport>empty();
+                    }
+                    Instant seen = Sql.instant(rs, "last_seen");
+                    row = new StoredReport(report(rs, id, List.of()), seen);
+                    reportId = seen.equals(Sql.instant(rs, "received_at")) ? rs.getLong("last_report_id") : null;
+                }
+            }
+            if (reportId == null) {
+                return Optional.of(row);
+            }
+            MachineReport r = row.report();
+            return Optional.of(new StoredReport(new MachineReport(id, r.kernel(), r.patchState(), r.patchVersion(),
+                    r.clientVersion(), r.bootTime(), r.uptime(), events(c, reportId)), row.receivedAt()));
+        });
     }
 
     @Override
@@ -321,23 +402,30 @@ public final class JdbcMachineStore implements MachineStore {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT event_kind, event_time, patch_version, detail "
-                + "FROM machine_events WHERE report_id = ? ORDER BY ordinal")) {
+        {
             for (int i = 0; i < ids.size(); i++) {
-                List<MachineEvent> events = new ArrayList<>();
-                ps.setLong(1, ids.get(i));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        events.add(new MachineEvent(MachineEvent.Kind.fromWire(rs.getString(1)), Sql.instant(rs, "event_time"),
-                                rs.getLong(3), rs.getString(4)));
-                    }
-                }
+                List<MachineEvent> events = events(c, ids.get(i));
                 MachineReport r = (MachineReport) rows.get(i)[0];
                 out.add(new StoredReport(new MachineReport(r.machineId(), r.kernel(), r.patchState(), r.patchVersion(),
                         r.clientVersion(), r.bootTime(), r.uptime(), events), (Instant) rows.get(i)[1]));
             }
         }
         return out;
+    }
+
+    private static List<MachineEvent> events(Connection c, long reportId) throws SQLException {
+        List<MachineEvent> events = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT event_kind, event_time, patch_version, detail "
+                + "FROM machine_events WHERE report_id = ? ORDER BY ordinal")) {
+            ps.setLong(1, reportId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new MachineEvent(MachineEvent.Kind.fromWire(rs.getString(1)), Sql.instant(rs, "event_time"),
+                            rs.getLong(3), rs.getString(4)));
+                }
+            }
+        }
+        return events;
     }
 
     private static void checkPage(int offset, int limit) {

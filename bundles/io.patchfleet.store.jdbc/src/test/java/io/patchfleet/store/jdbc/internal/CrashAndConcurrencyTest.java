@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchfleet.model.Machine;
+import io.patchfleet.model.MachineEvent;
 import io.patchfleet.model.MachineId;
 import io.patchfleet.model.PatchState;
 import io.patchfleet.model.TierName;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CyclicBarrier;
@@ -36,25 +38,27 @@ class CrashAndConcurrencyTest {
     Path dir;
 
     /**
-     * A child JVM opens the database, commits writes, prints how many, and is killed with
+     * A child JVM opens the database, reports check-ins from several threads (so they are
+     * group-committed in shared batches), prints each acknowledged one, and is killed with
      * SIGKILL (no SHUTDOWN, no shutdown hooks); a new instance on the same files must see every
-     * acknowledged write. A second JVM is needed: inside one JVM HSQLDB keeps the database open
-     * and a "reopen" would not read the files.
+     * acknowledged write. Each machine's acknowledged check-in is a steady-state one (only the
+     * machine row moves), after a full first report. A second JVM is needed: inside one JVM
+     * HSQLDB keeps the database open and a "reopen" would not read the files.
      */
     @Test
     @Timeout(120)
-    void committedWritesSurviveKillMinus9() throws Exception {
+    void acknowledgedCheckInsSurviveKillMinus9() throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process child = new ProcessBuilder(java.toString(), "-cp", classpath, WriterMain.class.getName(), dir.toString())
                 .redirectErrorStream(true).start();
-        int acknowledged = 0;
+        Set<String> acknowledged = new HashSet<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null) {
-                if (line.startsWith("committed ")) {
-                    acknowledged = Integer.parseInt(line.substring(10));
-                    if (acknowledged >= 200) {
+                if (line.startsWith("acknowledged ")) {
+                    acknowledged.add(line.substring(13));
+                    if (acknowledged.size() >= 200) {
                         break;
                     }
                 }
@@ -62,29 +66,42 @@ class CrashAndConcurrencyTest {
         }
         child.destroyForcibly(); // SIGKILL
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-        assertTrue(acknowledged >= 200, "child acknowledged " + acknowledged);
+        assertTrue(acknowledged.size() >= 200, "child acknowledged " + acknowledged.size());
 
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
             JdbcMachineStore machines = new JdbcMachineStore(db);
-            long stored = machines.count(MachineFilter.ALL);
-            assertTrue(stored >= acknowledged, "acknowledged " + acknowledged + ", found " + stored);
-            for (int i = 0; i < acknowledged; i++) {
-                assertTrue(machines.lastReport(MachineId.of("m" + i)).isPresent(), "report of m" + i);
+            for (String id : acknowledged) {
+                var last = machines.lastReport(MachineId.of(id));
+                assertTrue(last.isPresent(), "report of " + id);
+                assertEquals(T0.plusSeconds(60), last.get().receivedAt(), "the steady-state check-in of " + id);
+                assertEquals(1, machines.reports(MachineId.of(id), T0, 10).size(), "history of " + id);
             }
         }
     }
 
-    /** The child of {@link #committedWritesSurviveKillMinus9}: writes until killed. */
+    /** The child of {@link #acknowledgedCheckInsSurviveKillMinus9}: writes from 4 threads until killed. */
     public static final class WriterMain {
         public static void main(String[] args) throws Exception {
             Database db = Fixtures.open(Path.of(args[0]), new TestClock(T0));
             JdbcMachineStore machines = new JdbcMachineStore(db);
-            for (int i = 0;; i++) {
-                MachineId id = MachineId.of("m" + i);
-                machines.enroll(new Machine(id, EDGE, Set.of(), T0));
-                machines.recordReport(report(id, K1, PatchState.APPLIED, 1, T0));
-                System.out.println("committed " + (i + 1));
-                System.out.flush();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                new Thread(() -> {
+                    try {
+                        for (int i = 0;; i++) {
+                            MachineId id = MachineId.of("m" + thread + "-" + i);
+                            machines.enroll(new Machine(id, EDGE, Set.of(), T0));
+                            machines.recordReport(report(id, K1, PatchState.APPLIED, 1, T0));
+                            machines.recordReport(report(id, K1, PatchState.APPLIED, 1, T0.plusSeconds(60)));
+                            synchronized (System.out) {
+                                System.out.println("acknowledged " + id);
+                                System.out.flush();
+                            }
+                        }
+                    } catch (Exception e) {
+                        e.printStackTrace();
+                    }
+                }).start();
             }
         }
     }
@@ -124,7 +141,10 @@ class CrashAndConcurrencyTest {
                                 throw e;
                             }
                         }
-                        machines.recordReport(report(MachineId.of("shared" + (i % 4)), K1, PatchState.APPLIED, i, T0));
+                        // With an event, so each is a full report with a history row (a repeat
+                        // without events would only refresh the machine row).
+                        machines.recordReport(report(MachineId.of("shared" + (i % 4)), K1, PatchState.APPLIED, i, T0,
+                                new MachineEvent(MachineEvent.Kind.HEALTH_PING, T0, i, "t" + thread)));
                         if (i % 50 == 0) {
                             tiers.define(List.of(EDGE, TierName.of("beta"), TierName.of("candidate"), TierName.of("stable")));
                         }

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.patchfleet.model.Machine;
 import io.patchfleet.model.MachineEvent;
 import io.patchfleet.model.MachineId;
+import io.patchfleet.model.MachineReport;
 import io.patchfleet.model.PatchRelease;
 import io.patchfleet.model.PatchState;
 import io.patchfleet.model.Tier;
@@ -31,9 +32,14 @@ import io.patchfleet.store.api.StoredReport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -287,6 +293,62 @@ class JdbcStoreTest {
         assertFalse(machines.remove(id));
         assertEquals(Optional.empty(), machines.find(id));
         assertEquals(List.of(), machines.reports(id, T0, 10));
+    }
+
+    @Test
+    void steadyStateCheckInsMoveTheMachineRowButAddNoHistory() throws Exception {
+        MachineId id = MachineId.of("steady");
+        machines.enroll(new Machine(id, EDGE, Set.of(), T0));
+        StoredReport first = report(id, K1, PatchState.APPLIED, 2, T0);
+        machines.recordReport(first);
+        StoredReport later = new StoredReport(new MachineReport(id, K1, PatchState.APPLIED, 2, "1.0.0",
+                first.report().bootTime(), Duration.ofHours(25), List.of()), T0.plusSeconds(3600));
+        machines.recordReport(later);
+
+        assertEquals(Optional.of(later), machines.lastReport(id), "seen later, with the new uptime");
+        assertEquals(List.of(first), machines.reports(id, T0, 10), "nothing changed: no history row");
+        assertEquals(1, machines.count(MachineFilter.ALL.withSeenAfter(T0.plusSeconds(3600))));
+
+        MachineEvent ping = new MachineEvent(MachineEvent.Kind.HEALTH_PING, T0, 2, "");
+        StoredReport withEvent = report(id, K1, PatchState.APPLIED, 2, T0.plusSeconds(7200), ping);
+        StoredReport changed = report(id, K1, PatchState.APPLY_FAILED, 2, T0.plusSeconds(9000));
+        machines.recordReport(withEvent);
+        machines.recordReport(changed);
+        assertEquals(List.of(first, withEvent, changed), machines.reports(id, T0, 10), "events and changes keep history");
+        assertEquals(Optional.of(changed), machines.lastReport(id));
+    }
+
+    @Test
+    void concurrentCheckInsShareCommitsAndAnUnknownMachineFailsAlone() throws Exception {
+        int threads = 16;
+        for (int t = 0; t < threads; t++) {
+            machines.enroll(new Machine(MachineId.of("c" + t), EDGE, Set.of(), T0));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 20; i++) {
+                        machines.recordReport(report(MachineId.of("c" + thread), K1, PatchState.APPLIED, i, T0.plusSeconds(i)));
+                        StoreException e = assertThrows(StoreException.class,
+                                () -> machines.recordReport(report(MachineId.of("gone" + thread), K1, PatchState.APPLIED, 1, T0)));
+                        assertEquals(Reason.NOT_FOUND, e.reason());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < threads; t++) {
+            assertEquals(20, machines.reports(MachineId.of("c" + t), T0, 100).size(), "every report of c" + t);
+            assertEquals(19, machines.lastReport(MachineId.of("c" + t)).orElseThrow().report().patchVersion());
+        }
     }
 
     @Test
