@@ -53,6 +53,9 @@ public final class Main {
         cl.addSubcommand(new ProfileCommand.Server(home));
         cl.addSubcommand(new ProfileCommand.Client(home));
         cl.addSubcommand(new StatusCommand(home));
+        for (Object verb : io.patchfleet.cli.ClientVerbs.all(home)) {
+            cl.addSubcommand(verb);
+        }
         cl.addSubcommand(new io.patchfleet.cli.AdminCommand());
         cl.addSubcommand(new io.patchfleet.cli.publisher.PublisherCommand());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

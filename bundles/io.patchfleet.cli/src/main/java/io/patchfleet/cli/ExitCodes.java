@@ -28,5 +28,12 @@ public final class ExitCodes {
     /** Publisher verbs: a signing key is missing or cannot be unlocked (wrong or missing passphrase). */
     public static final int KEY_UNAVAILABLE = 9;
 
+    /**
+     * {@code kernel-upgrade-required}: no upgrade is required. Same number as
+     * {@link #NOT_ENABLED}: the verb answers 0 when an upgrade is required and 1 otherwise, as
+     * Canonical's {@code kernel-upgrade-required} does for login message hooks.
+     */
+    public static final int UPGRADE_NOT_REQUIRED = 1;
+
     private ExitCodes() {}
 }

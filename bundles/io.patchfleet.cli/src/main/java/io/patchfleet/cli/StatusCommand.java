@@ -2,6 +2,7 @@ package io.patchfleet.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -73,11 +74,48 @@ public class StatusCommand implements Callable<Integer> {
         out.println("machine id:     " + orDash(status.get("machineId")));
         out.println("server:         " + status.get("server"));
         out.println("tier:           " + orDash(status.get("tier")));
+        out.println("last check:     " + orDash(status.get("lastCheck")));
         if (status.get("kernel") instanceof Map<?, ?> kernel) {
             out.println("kernel:         " + kernel.get("running") + " (" + kernel.get("architecture") + ")");
             out.println("  support:      " + kernel.get("support"));
             out.println("  check state:  " + kernel.get("checkState"));
             out.println("  patch state:  " + kernel.get("patchState"));
+            out.println("  patch:        " + (kernel.get("patchVersion") == null ? "-"
+                    : kernel.get("patchVersion") + " (" + kernel.get("patchName") + ")"));
+            if (kernel.get("fixes") instanceof List<?> fixes && !fixes.isEmpty()) {
+                out.println("  fixes:");
+                for (Object f : fixes) {
+                    if (f instanceof Map<?, ?> fix) {
+                        out.println("    * " + fix.get("name") + " (" + fix.get("severity") + ")");
+                    }
+                }
+            }
+        }
+        if (status.get("message") != null) {
+            out.println("message:        " + status.get("message"));
+        }
+        if (status.get("crashed") instanceof Map<?, ?> crashed) {
+            out.println("crash guard:    patch " + crashed.get("version")
+                    + " is blocked after a crash; 'patchfleet refresh --clear-crash' allows it again");
+        }
+        if (verbose) {
+            out.println("run mode:       " + status.get("runMode"));
+            out.println("publisher root: " + orDash(status.get("publisherRoot")));
+            out.println("next check:     " + orDash(status.get("nextCheck")));
+            out.println("boot time:      " + orDash(status.get("bootTime")));
+            out.println("cpu model:      " + orDash(status.get("cpuModel")));
+            if (status.get("metadataExpires") != null) {
+                out.println("metadata:       expires " + status.get("metadataExpires")
+                        + (Boolean.TRUE.equals(status.get("metadataExpired")) ? " (EXPIRED: the server withholds updates)" : ""));
+            }
+            if (status.get("blocked") instanceof List<?> blocked && !blocked.isEmpty()) {
+                out.println("blocked patches:");
+                for (Object b : blocked) {
+                    if (b instanceof Map<?, ?> p) {
+                        out.println("    * " + p.get("version") + " (" + p.get("name") + "): " + p.get("reason"));
+                    }
+                }
+            }
         }
     }
 

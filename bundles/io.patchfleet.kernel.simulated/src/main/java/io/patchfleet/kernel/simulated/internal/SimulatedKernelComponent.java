@@ -24,9 +24,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The simulated kernel as a {@link KernelApplier} service ({@code kernel=simulated}): the Linux
- * applier's own code over a {@link SimulatedKernel} folder.
+ * applier's own code over a {@link SimulatedKernel} folder. It starts only when configured
+ * (configuration policy REQUIRE), so shipping it in the client profile never puts a fake kernel
+ * in front of a real machine's agent by accident.
  */
-@Component(service = KernelApplier.class, property = "kernel=simulated", configurationPid = SimulatedKernelComponent.PID)
+@Component(service = KernelApplier.class, property = "kernel=simulated", configurationPid = SimulatedKernelComponent.PID,
+        configurationPolicy = org.osgi.service.component.annotations.ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SimulatedKernelComponent.Config.class)
 public final class SimulatedKernelComponent implements KernelApplier {
     public static final String PID = "io.patchfleet.kernel.simulated";
