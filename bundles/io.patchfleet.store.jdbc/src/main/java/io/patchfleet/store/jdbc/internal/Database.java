@@ -100,6 +100,7 @@ public final class Database implements AutoCloseable {
     }
 
     private final ConnectionPool pool;
+    private final StoreCaches caches = new StoreCaches();
     private final Clock clock;
     private final String url;
     private final Properties props = new Properties();
@@ -197,6 +198,20 @@ public final class Database implements AutoCloseable {
             } finally {
                 pool.release(c, broken);
             }
+        }
+    }
+
+    /** The read caches of the stores that share this database. */
+    StoreCaches caches() {
+        return caches;
+    }
+
+    /** {@link #inTransaction} for writes to releases, promotions or tiers: catalog caches drop after it. */
+    public <T> T inCatalogWrite(SqlWork<T> work) throws StoreException {
+        try {
+            return inTransaction(work);
+        } finally {
+            caches.catalogChanged();
         }
     }
 

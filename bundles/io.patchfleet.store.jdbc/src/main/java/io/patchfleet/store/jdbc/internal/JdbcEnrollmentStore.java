@@ -96,7 +96,7 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
         checkedTags.forEach(Machine::checkTag);
         String tagColumn = Machines.tags(checkedTags);
         String secretHash = Secrets.hash(tokenSecret);
-        return db.inTransaction(c -> {
+        Enrollment enrollment = db.inTransaction(c -> {
             Instant now = Sql.micros(db.clock().instant());
             String sql = "SELECT " + TOKEN_COLUMNS + " FROM enrollment_tokens WHERE secret_hash = ?";
             EnrollmentToken token = tokens(c, sql, secretHash).stream().findFirst()
@@ -126,20 +126,37 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             }
             return new Enrollment(Machines.find(c, machine).orElseThrow(), credential, known);
         });
+        if (enrollment.reenrolled()) {
+            db.caches().machinesChanged(); // the old credential must stop working at once
+        }
+        return enrollment;
     }
 
+    /**
+     * Cached (StoreCaches): a machine checking in is found here, then by id through the same
+     * cache, with one query for both.
+     */
     @Override
     public Optional<MachineId> authenticate(String credential) throws StoreException {
         Objects.requireNonNull(credential, "credential");
         String hash = Secrets.hash(credential);
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT machine_id FROM machines WHERE credential_hash = ?")) {
+        StoreCaches caches = db.caches();
+        Machine cached = caches.byCredential(hash);
+        if (cached != null) {
+            return Optional.of(cached.id());
+        }
+        long generation = caches.machineGeneration();
+        Optional<Machine> found = db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT machine_id, tier_name, tags, enrolled_at FROM machines WHERE credential_hash = ?")) {
                 ps.setString(1, hash);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(MachineId.of(rs.getString(1))) : Optional.<MachineId>empty();
+                    return rs.next() ? Optional.of(Machines.machine(rs)) : Optional.<Machine>empty();
                 }
             }
         });
+        found.ifPresent(m -> caches.putMachine(m, hash, generation));
+        return found.map(Machine::id);
     }
 
     /** {@code null} if the machine is unknown; else the token that enrolled it (empty if none). */

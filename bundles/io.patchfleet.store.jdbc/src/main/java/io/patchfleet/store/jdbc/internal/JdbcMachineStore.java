@@ -71,6 +71,14 @@ public final class JdbcMachineStore implements MachineStore {
     public Machine enroll(Machine machine) throws StoreException {
         Objects.requireNonNull(machine, "machine");
         String tags = Machines.tags(machine.tags());
+        try {
+            return enrollInTransaction(machine, tags);
+        } finally {
+            db.caches().machinesChanged();
+        }
+    }
+
+    private Machine enrollInTransaction(Machine machine, String tags) throws StoreException {
         return db.inTransaction(c -> {
             Tiers.position(c, machine.tier());
             int n = Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ? WHERE machine_id = ?",
@@ -86,7 +94,15 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public Optional<Machine> find(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
-        return db.inTransaction(c -> Machines.find(c, id));
+        StoreCaches caches = db.caches();
+        Machine cached = caches.byId(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        long generation = caches.machineGeneration();
+        Optional<Machine> found = db.inTransaction(c -> Machines.find(c, id));
+        found.ifPresent(m -> caches.putMachine(m, null, generation));
+        return found;
     }
 
     @Override
@@ -242,7 +258,11 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public boolean remove(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
-        return db.inTransaction(c -> Sql.update(c, "DELETE FROM machines WHERE machine_id = ?", id.value()) == 1);
+        try {
+            return db.inTransaction(c -> Sql.update(c, "DELETE FROM machines WHERE machine_id = ?", id.value()) == 1);
+        } finally {
+            db.caches().machinesChanged();
+        }
     }
 
     @Override

@@ -41,7 +41,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     public boolean add(PatchRelease release) throws StoreException {
         Objects.requireNonNull(release, "release");
         PatchRelease stored = release.withRevoked(false);
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Optional<Row> existing = find(c, release.kernel(), release.version());
             if (existing.isPresent()) {
                 if (!existing.get().release.withRevoked(false).equals(withMicros(stored))) {
@@ -96,8 +96,10 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public List<PatchRelease> findByKernel(KernelId kernel) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
-        return db.inTransaction(c -> releases(c, "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS
-                + " ORDER BY r.patch_version", kernelArgs(kernel)));
+        // Cached until the next catalog or tier write (StoreCaches): the check-in hot path asks this.
+        return db.caches().catalog(List.of("by-kernel", kernel), key -> db.inTransaction(c -> List.copyOf(releases(c,
+                "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS + " ORDER BY r.patch_version",
+                kernelArgs(kernel)))));
     }
 
     @Override
@@ -111,19 +113,20 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     public List<PatchRelease> findAvailable(KernelId kernel, TierName tier) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(tier, "tier");
-        return db.inTransaction(c -> {
+        // Cached until the next catalog or tier write (StoreCaches): the check-in hot path asks this.
+        return db.caches().catalog(List.of("available", kernel, tier), key -> db.inTransaction(c -> {
             int position = Tiers.position(c, tier);
             Object[] args = {kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), position};
-            return releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
+            return List.copyOf(releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
                     + " WHERE " + KERNEL_IS + " AND r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.patch_version",
-                    args);
-        });
+                    args));
+        }));
     }
 
     @Override
     public boolean revoke(KernelId kernel, long version) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Row row = find(c, kernel, version).orElseThrow(() -> notFound(kernel, version));
             return Sql.update(c, "UPDATE patch_releases SET revoked = TRUE WHERE release_id = ? AND revoked = FALSE",
                     row.id) == 1;
@@ -134,7 +137,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     public boolean promote(KernelId kernel, long version, TierName tier) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(tier, "tier");
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Row row = find(c, kernel, version).orElseThrow(() -> notFound(kernel, version));
             int target = Tiers.position(c, tier);
             if (row.release.revoked()) {
@@ -151,7 +154,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     public int promoteAll(TierName from, TierName to) throws StoreException {
         Objects.requireNonNull(from, "from");
         Objects.requireNonNull(to, "to");
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             int pf = Tiers.position(c, from);
             int pt = Tiers.position(c, to);
             if (pt <= pf) {

@@ -49,7 +49,7 @@ public final class JdbcTierStore implements TierStore {
         if (new HashSet<>(list).size() != list.size()) {
             throw new IllegalArgumentException("duplicate tier in " + list);
         }
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Tiers.lock(c);
             return apply(c, names(Tiers.all(c)), list);
         });
@@ -58,7 +58,7 @@ public final class JdbcTierStore implements TierStore {
     @Override
     public List<Tier> create(TierName name, int position) throws StoreException {
         Objects.requireNonNull(name, "tier name");
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Tiers.lock(c);
             List<TierName> old = names(Tiers.all(c));
             if (old.contains(name)) {
@@ -76,7 +76,7 @@ public final class JdbcTierStore implements TierStore {
     @Override
     public List<Tier> delete(TierName name) throws StoreException {
         Objects.requireNonNull(name, "tier name");
-        return db.inTransaction(c -> {
+        return db.inCatalogWrite(c -> {
             Tiers.lock(c);
             List<TierName> old = names(Tiers.all(c));
             if (!old.contains(name)) {

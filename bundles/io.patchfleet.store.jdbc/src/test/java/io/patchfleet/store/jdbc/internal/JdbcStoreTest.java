@@ -352,6 +352,47 @@ class JdbcStoreTest {
     }
 
     @Test
+    void cachedCredentialsAndMachinesFollowReEnrollmentMovesAndRemoval() throws Exception {
+        IssuedToken token = enrollment.createToken(EDGE, T0.plusSeconds(3600), 10, "", "test");
+        MachineId id = MachineId.of("cached");
+        String first = enrollment.enroll(token.secret(), id, Set.of()).credential();
+        assertEquals(Optional.of(id), enrollment.authenticate(first));
+        assertEquals(EDGE, machines.find(id).orElseThrow().tier(), "cached by the authentication");
+
+        String second = enrollment.enroll(token.secret(), id, Set.of()).credential();
+        assertEquals(Optional.empty(), enrollment.authenticate(first), "the old credential stops working at once");
+        assertEquals(Optional.of(id), enrollment.authenticate(second));
+
+        machines.enroll(new Machine(id, BETA, Set.of("moved"), T0));
+        assertEquals(new Machine(id, BETA, Set.of("moved"), T0), machines.find(id).orElseThrow(), "a move is seen at once");
+
+        assertTrue(machines.remove(id));
+        assertEquals(Optional.empty(), enrollment.authenticate(second), "a deregistered machine is refused at once");
+        assertEquals(Optional.empty(), machines.find(id));
+    }
+
+    @Test
+    void cachedCatalogAnswersFollowPromotionRevocationAndTiers() throws Exception {
+        PatchRelease r1 = release(K1, 1);
+        catalog.add(r1);
+        assertEquals(List.of(r1.version()), versions(catalog.findAvailable(K1, EDGE)));
+        assertEquals(List.of(), catalog.findAvailable(K1, BETA));
+        catalog.promote(K1, 1, BETA);
+        assertEquals(List.of(r1.version()), versions(catalog.findAvailable(K1, BETA)), "a promotion is seen at once");
+        catalog.add(release(K1, 2));
+        assertEquals(List.of(1L, 2L), versions(catalog.findByKernel(K1)), "an addition is seen at once");
+        catalog.revoke(K1, 1);
+        assertEquals(List.of(2L), versions(catalog.findAvailable(K1, EDGE)), "a revocation is seen at once");
+        assertEquals(List.of(), catalog.findAvailable(K1, BETA));
+        tiers.define(List.of(BETA, EDGE, CANDIDATE, STABLE));
+        assertEquals(List.of(2L), versions(catalog.findAvailable(K1, BETA)), "a reorder is seen at once: beta now comes first");
+    }
+
+    private static List<Long> versions(List<PatchRelease> releases) {
+        return releases.stream().map(PatchRelease::version).toList();
+    }
+
+    @Test
     void filtersSelectByTierKernelVersionStateAndLastSeen() throws Exception {
         enrollPlain("a", EDGE);
         enrollPlain("b", EDGE);
