@@ -1,0 +1,247 @@
+package io.patchfleet.it.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.servlet.runtime.HttpServiceRuntime;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.common.service.ServiceAware;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.patchfleet.cli.ClientVerbs;
+import io.patchfleet.cli.ControlClient;
+import io.patchfleet.cli.DataDirectories;
+import io.patchfleet.cli.ExitCodes;
+import io.patchfleet.cli.StatusCommand;
+import io.patchfleet.kernel.simulated.SimulatedModules;
+import io.patchfleet.model.Cve;
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.MachineId;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.PatchState;
+import io.patchfleet.model.Severity;
+import io.patchfleet.model.Sha256;
+import io.patchfleet.model.TierName;
+import io.patchfleet.store.api.EnrollmentStore;
+import io.patchfleet.store.api.MachineStore;
+import io.patchfleet.store.api.PatchCatalog;
+import io.patchfleet.store.api.StoredReport;
+import io.patchfleet.trust.api.PublishRequest;
+import io.patchfleet.trust.api.RoleKeys;
+import io.patchfleet.trust.api.RoleName;
+import io.patchfleet.trust.api.SigningKey;
+import io.patchfleet.trust.api.TrustKey;
+import io.patchfleet.trust.api.TrustService;
+import io.patchfleet.trust.tuf.KernelRoles;
+import io.patchfleet.trust.tuf.LocalSigningKey;
+import io.patchfleet.trust.tuf.RepositoryDirectory;
+import picocli.CommandLine;
+
+/**
+ * The whole loop in one framework over a real port: a publisher repository with a sample patch,
+ * the server mirroring it, a client on the simulated kernel that enrolls with the publisher root
+ * pinned, checks in, downloads, verifies and applies the patch, and reports it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EndToEndTest {
+    private static final String BUILD = "#1 SMP PREEMPT_DYNAMIC e2e";
+    private static final KernelId KERNEL = new KernelId("6.1.0-56-amd64", "x86_64", "amd64", BUILD);
+    private static final String MACHINE = "0123456789abcdef0123456789abcde2";
+
+    @InjectBundleContext
+    BundleContext context;
+
+    @InjectService(timeout = 20_000)
+    TrustService trust;
+
+    @InjectService(timeout = 20_000)
+    ConfigurationAdmin configAdmin;
+
+    @InjectService(timeout = 20_000)
+    PatchCatalog catalog;
+
+    @InjectService(timeout = 20_000)
+    EnrollmentStore enrollment;
+
+    @InjectService(timeout = 20_000)
+    MachineStore machines;
+
+    @InjectService(timeout = 20_000)
+    ServiceAware<HttpServiceRuntime> runtime;
+
+    private Path data() {
+        return Path.of(context.getProperty("patchfleet.data"));
+    }
+
+    @Test
+    @Order(1)
+    void aMachineEnrollsChecksInAppliesThePatchOnTheSimulatedKernelAndReportsIt() throws Exception {
+        // Given a publisher repository with one patch for the simulated kernel, mirrored by the server
+        Path work = Files.createTempDirectory("e2e");
+        Path repoDir = work.resolve("publisher");
+        RepositoryDirectory repo = RepositoryDirectory.repository(repoDir);
+        Map<RoleName, List<SigningKey>> keys = new EnumMap<>(RoleName.class);
+        Map<RoleName, RoleKeys> roles = new EnumMap<>(RoleName.class);
+        List<TrustKey> all = new ArrayList<>();
+        for (RoleName role : RoleName.values()) {
+            LocalSigningKey key = LocalSigningKey.generate(LocalSigningKey.Type.ED25519);
+            keys.put(role, List.of(key));
+            roles.put(role, new RoleKeys(Set.of(key.publicKey().id()), 1));
+            all.add(key.publicKey());
+        }
+        Instant now = Instant.now();
+        trust.publisher().rotateRoot(repo, roles, all, List.of(), keys.get(RoleName.ROOT), now.plus(Duration.ofDays(365)));
+        Path moduleFile = SimulatedModules.write(work.resolve("lkp_e2e_1.ko"), "lkp_e2e_1", KERNEL.release());
+        byte[] module = Files.readAllBytes(moduleFile);
+        String target = KernelRoles.targetName(KERNEL, "lkp_e2e_1.ko");
+        PatchRelease release = new PatchRelease(KERNEL, 1, "lkp_e2e_1", target, Sha256.digestOf(module), module.length,
+                List.of(new Cve("CVE-2024-1086", Severity.HIGH)), "e2e patch", now.minusSeconds(60), 0, false);
+        Files.createDirectories(repo.targetPath(target).getParent());
+        Files.write(repo.targetPath(target), module);
+        trust.publisher().publish(repo, new PublishRequest(List.of(release), Set.of(), Duration.ofDays(30), Duration.ofDays(1)),
+                keys, now);
+        String rootSha = Sha256.digestOf(Files.readAllBytes(repoDir.resolve("metadata/root.json"))).hex();
+        update("io.patchfleet.server.mirror", Map.of("repository", repoDir.toString(), "root.sha256", rootSha,
+                "interval.seconds", 1L));
+        waitFor(() -> {
+            try {
+                return catalog.findByKernel(KERNEL).stream().anyMatch(r -> r.sha256().equals(release.sha256()));
+            } catch (Exception e) {
+                return false;
+            }
+        }, "the mirror fed the catalog");
+
+        // And a client on the simulated kernel, pointed at the server's port
+        Path machineId = work.resolve("machine-id");
+        Files.writeString(machineId, MACHINE + "\n");
+        update("io.patchfleet.kernel.simulated", Map.of("root", work.resolve("kernel").toString(), "version", BUILD,
+                "transition.ms", 50L));
+        update("io.patchfleet.client", Map.of("remote.server", base(), "check.interval", 0, "kernel.target",
+                "(kernel=simulated)", "machine.id.file", machineId.toString(), "boot.id.file", work.resolve("boot-id").toString()));
+        waitFor(() -> KERNEL.release().equals(kernelField("running")), "the client runs on the simulated kernel");
+
+        // When the machine is enabled with the publisher root pinned, and checks in
+        String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "test").secret();
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", token, "--server", base(), "--root-sha256", rootSha));
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+
+        // Then the patch is applied to the kernel and status says so
+        StringWriter json = new StringWriter();
+        CommandLine status = new CommandLine(new StatusCommand(null));
+        status.setOut(new PrintWriter(json));
+        assertEquals(ExitCodes.OK, status.execute("--data", data().toString(), "--format", "json"));
+        Map<?, ?> parsed = new ObjectMapper().readValue(json.toString(), Map.class);
+        Map<?, ?> kernel = (Map<?, ?>) parsed.get("kernel");
+        assertEquals("applied", kernel.get("patchState"), json.toString());
+        assertEquals(1, ((Number) kernel.get("patchVersion")).intValue(), json.toString());
+        assertEquals("checked", kernel.get("checkState"));
+        assertEquals("supported", kernel.get("support"));
+        assertTrue(json.toString().contains("CVE-2024-1086"), json.toString());
+        assertTrue(Files.readString(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_1/enabled")).trim().equals("1"),
+                "the simulated kernel runs the patch");
+
+        // And the next check-in reports it with the insertion events
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        List<StoredReport> reports = machines.reports(new MachineId(MACHINE), Instant.EPOCH, 100);
+        StoredReport last = reports.get(reports.size() - 1);
+        assertEquals(PatchState.APPLIED, last.report().patchState());
+        assertEquals(1, last.report().patchVersion());
+        assertTrue(reports.stream().flatMap(r -> r.report().events().stream())
+                .anyMatch(e -> e.kind().wireName().equals("after-transition")), "events delivered");
+    }
+
+    @Test
+    @Order(2)
+    void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
+        assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
+        assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
+        assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "colour=blue"));
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Config(null, System.in), "config", "patch-delay=1h"));
+        assertTrue(Files.readString(Path.of(context.getProperty("patchfleet.data")).resolve("etc/io.patchfleet.client.cfg"))
+                .contains("patch.delay = 1h"));
+    }
+
+    @Test
+    @Order(3)
+    void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
+        assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
+        assertNotEquals(null, kernelField("patchVersion"));
+    }
+
+    private int cli(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        String[] full = new String[args.length + 1];
+        System.arraycopy(args, 1, full, 0, args.length - 1);
+        full[args.length - 1] = "--data";
+        full[args.length] = data().toString();
+        int code = cl.execute(full);
+        System.out.println("patchfleet " + String.join(" ", args) + " -> " + code + "\n" + out + err);
+        return code;
+    }
+
+    private Object kernelField(String field) {
+        try {
+            Map<String, Object> r = new ControlClient(DataDirectories.controlSocket(data())).call("status", Map.of());
+            Map<?, ?> result = (Map<?, ?>) r.get("result");
+            return result == null ? null : ((Map<?, ?>) result.get("kernel")).get(field);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private String base() {
+        Object endpoint = runtime.getServiceReference().getProperty("osgi.http.endpoint");
+        String url = endpoint instanceof String[] a ? a[0] : String.valueOf(endpoint);
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    private void update(String pid, Map<String, Object> values) throws Exception {
+        Configuration c = configAdmin.getConfiguration(pid, "?");
+        c.update(new Hashtable<>(values));
+    }
+
+    private static void waitFor(Supplier<Boolean> condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.get()) {
+            assertTrue(System.nanoTime() < deadline, what + " within 30 s");
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
