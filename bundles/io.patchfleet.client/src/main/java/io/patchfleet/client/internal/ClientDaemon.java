@@ -248,7 +248,9 @@ public class ClientDaemon implements ControlCommand {
             LOG.warn("Run mode no-refresh: no check-ins");
             return;
         }
-        runScheduledCheck();
+        if (config.check_interval() > 0) {
+            runScheduledCheck();
+        }
     }
 
     /** The applied patch again when the kernel does not have it (after a reboot); never earlier in boot than the daemon. */
@@ -292,8 +294,10 @@ public class ClientDaemon implements ControlCommand {
             failures++;
             Duration backoff = Backoff.DEFAULT.delay(failures, ThreadLocalRandom.current()::nextDouble);
             Duration interval = intervalDelay(0);
-            next = interval == null || backoff.compareTo(interval) < 0 ? backoff : interval;
-            LOG.warn("Check-in failed ({} in a row): {}; next try in {}s", failures, e.getMessage(), next.toSeconds());
+            // Manual mode (check-interval 0) retries nothing on its own.
+            next = interval == null ? null : backoff.compareTo(interval) < 0 ? backoff : interval;
+            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, e.getMessage(),
+                    next == null ? "no automatic retry (check-interval 0)" : "next try in " + next.toSeconds() + " s");
         }
         schedule(next);
     }
