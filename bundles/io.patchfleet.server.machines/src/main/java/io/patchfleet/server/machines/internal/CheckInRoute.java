@@ -110,9 +110,13 @@ public class CheckInRoute implements Route {
         }
         Instant now = Instant.now();
         try {
+            long t = System.nanoTime();
             Machine machine = machines.find(report.machineId())
                     .orElseThrow(() -> new ApiException(401, "unauthorized", "This machine is no longer enrolled"));
+            metrics.store("find-machine", t);
+            t = System.nanoTime();
             machines.recordReport(new StoredReport(report, now));
+            metrics.store("record-report", t);
             Decision decision = decide(machine, report, now);
             String etag = decision.etag();
             if (request.header("If-None-Match").map(etag::equals).orElse(false)) {
@@ -166,11 +170,16 @@ public class CheckInRoute implements Route {
         String role = KernelRoles.roleFor(kernel);
         Optional<PublisherMirror.State> state = mirror.current();
         Optional<TrustedMetadata> metadata = state.map(PublisherMirror.State::metadata);
-        if (catalog.findByKernel(kernel).isEmpty()) {
+        long t = System.nanoTime();
+        boolean known = !catalog.findByKernel(kernel).isEmpty();
+        metrics.store("catalog", t);
+        if (!known) {
             return new Decision(KernelSupport.UNSUPPORTED, Optional.empty(), report.patchVersion() > 0,
                     "no patches are published for kernel " + kernel.release() + " " + kernel.architecture(), metadata, role);
         }
+        t = System.nanoTime();
         List<PatchRelease> candidates = catalog.findAvailable(kernel, machine.tier());
+        metrics.store("catalog", t);
         Map<Long, ReleaseRollout> rollouts = new LinkedHashMap<>();
         for (PatchRelease r : candidates) {
             rollouts.put(r.version(), new ReleaseRollout(r.version(), RolloutState.ACTIVE, Optional.empty(),
@@ -188,7 +197,7 @@ public class CheckInRoute implements Route {
         }
         PatchRelease offered = ((io.patchfleet.rollout.api.Decision.Offer) answer).release();
         Optional<VerifiedTarget> target = state.flatMap(s -> s.forKernel(kernel))
-                .flatMap((DelegatedTargets t) -> t.target(offered.targetName()));
+                .flatMap((DelegatedTargets d) -> d.target(offered.targetName()));
         if (target.isEmpty()) {
             // The catalog knows the release but this server holds no publisher-signed metadata for
             // it (yet): a directive the client could not verify would only be refused.

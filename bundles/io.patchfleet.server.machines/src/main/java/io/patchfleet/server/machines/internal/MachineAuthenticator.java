@@ -26,10 +26,12 @@ public class MachineAuthenticator implements Authenticator {
     private static final String BEARER = "Bearer ";
 
     private final EnrollmentStore enrollment;
+    private final MachineMetrics metrics;
 
     @Activate
-    public MachineAuthenticator(@Reference EnrollmentStore enrollment) {
+    public MachineAuthenticator(@Reference EnrollmentStore enrollment, @Reference MachineMetrics metrics) {
         this.enrollment = enrollment;
+        this.metrics = metrics;
     }
 
     @Override
@@ -43,7 +45,9 @@ public class MachineAuthenticator implements Authenticator {
             return Optional.empty();
         }
         try {
+            long start = System.nanoTime();
             Optional<MachineId> machine = enrollment.authenticate(authorization.substring(BEARER.length()).trim());
+            metrics.store("authenticate", start);
             return machine.map(id -> new Principal(id.value(), Scope.MACHINE, Set.of()));
         } catch (StoreException e) {
             throw new ApiException(503, "unavailable", "The server cannot check credentials right now; retry later");

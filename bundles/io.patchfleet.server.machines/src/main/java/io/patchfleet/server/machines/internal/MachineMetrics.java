@@ -1,37 +1,88 @@
 package io.patchfleet.server.machines.internal;
 
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.patchfleet.rollout.api.Decision;
+import io.patchfleet.store.api.HealthCount;
+import io.patchfleet.store.api.MachineFilter;
+import io.patchfleet.store.api.MachineStore;
+import io.patchfleet.store.api.StoreException;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * Check-in metrics in the server's registry: decisions by outcome (offer, hold, revert) and
- * answers not modified. Request counts and durations of the check-in route come from the router.
+ * answers not modified; how long the check-in path waits for the store, by operation (DB
+ * timings as the hot path sees them: a report's time includes waiting for its group commit);
+ * and machines by tier and patch state. Request counts and durations of the check-in route come
+ * from the router.
+ *
+ * <p>Machines by state is a GROUP BY over the whole fleet, so it is counted on this component's
+ * own thread every {@link #COUNT_INTERVAL_SECONDS} seconds, never on a scrape or a check-in.
  */
 @Component(service = MachineMetrics.class)
 public class MachineMetrics {
+    static final long COUNT_INTERVAL_SECONDS = 60;
+    private static final Logger LOG = LoggerFactory.getLogger(MachineMetrics.class);
+
     private final PrometheusRegistry registry;
+    private final MachineStore machines;
     private final Counter decisions;
+    private final Histogram storeDurations;
+    private final Gauge byState;
+    private final ScheduledExecutorService scheduler;
 
     @Activate
-    public MachineMetrics(@Reference PrometheusRegistry registry) {
+    public MachineMetrics(@Reference PrometheusRegistry registry, @Reference MachineStore machines) {
         this.registry = registry;
+        this.machines = machines;
         this.decisions = Counter.builder()
                 .name("patchfleet_checkin_decisions")
                 .help("Rollout decisions of check-ins by outcome; not-modified when the machine's ETag still held")
                 .labelNames("outcome")
                 .withoutExemplars()
                 .register(registry);
+        this.storeDurations = Histogram.builder()
+                .name("patchfleet_checkin_store_duration_seconds")
+                .help("Time check-ins spend in the store by operation: authenticate, find-machine, catalog, record-report "
+                        + "(including the wait for its group commit)")
+                .labelNames("operation")
+                .classicOnly()
+                .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+                .withoutExemplars()
+                .register(registry);
+        this.byState = Gauge.builder()
+                .name("patchfleet_machines")
+                .help("Enrolled machines by tier and patch state of their last check-in (needs-check: never checked in), "
+                        + "counted every " + COUNT_INTERVAL_SECONDS + " s")
+                .labelNames("tier", "state")
+                .register(registry);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "patchfleet-machine-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::countMachines, 5, COUNT_INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
     @Deactivate
     void deactivate() {
+        scheduler.shutdownNow();
         registry.unregister(decisions);
+        registry.unregister(storeDurations);
+        registry.unregister(byState);
     }
 
     void decision(Decision d) {
@@ -40,5 +91,24 @@ public class MachineMetrics {
 
     void notModified() {
         decisions.labelValues("not-modified").inc();
+    }
+
+    /** Records a store call of the check-in path that started at {@code startNanos}. */
+    void store(String operation, long startNanos) {
+        storeDurations.labelValues(operation).observe((System.nanoTime() - startNanos) / 1e9);
+    }
+
+    private void countMachines() {
+        try {
+            List<HealthCount> counts = machines.patchHealth(MachineFilter.ALL);
+            java.util.Map<List<String>, Long> sums = new java.util.HashMap<>();
+            for (HealthCount c : counts) {
+                sums.merge(List.of(c.tier().value(), c.state().wireName()), c.machines(), Long::sum);
+            }
+            byState.clear();
+            sums.forEach((labels, n) -> byState.labelValues(labels.get(0), labels.get(1)).set(n));
+        } catch (StoreException | RuntimeException e) {
+            LOG.warn("Counting machines by state failed: {}", e.getMessage());
+        }
     }
 }

@@ -97,6 +97,14 @@ public class PublisherMirror {
     private ScheduledFuture<?> schedule;
     private volatile State state;
     private volatile String lastError;
+    /**
+     * Mirrored files by name, read once: check-ins answer with them. Versioned files never change;
+     * the unversioned ones (timestamp.json, root.json, ...) change only in {@link #refresh}, which
+     * clears this after writing them. Bounded by what the mirror holds (a few files per kernel).
+     */
+    private final Map<String, byte[]> files = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Raised by each refresh; a file read before it is not cached after it. */
+    private final java.util.concurrent.atomic.AtomicLong filesGeneration = new java.util.concurrent.atomic.AtomicLong();
 
     @Activate
     public PublisherMirror(BundleContext context, Config config, @Reference TrustService trust,
@@ -151,8 +159,23 @@ public class PublisherMirror {
         if (!FILE.matcher(name).matches()) {
             return Optional.empty();
         }
+        byte[] cached = files.get(name);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        long generation = filesGeneration.get();
         Path file = RepositoryDirectory.repository(mirrorDir).metadataDirectory().resolve(name);
-        return Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty(); // not cached: it may appear with the next refresh
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        if (files.size() < 100_000) {
+            files.put(name, bytes);
+            if (filesGeneration.get() != generation) {
+                files.remove(name);
+            }
+        }
+        return Optional.of(bytes);
     }
 
     private void refreshQuietly() {
@@ -190,6 +213,8 @@ public class PublisherMirror {
         State next = new State(metadata, Map.copyOf(roles), rootJson, start);
         // Metadata and module bytes are complete and verified: only now may the catalog offer them.
         state = next;
+        filesGeneration.incrementAndGet();
+        files.clear();
         lastError = null;
         int added = 0;
         for (PatchRelease release : releases) {
