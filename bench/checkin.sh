@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Check-in benchmark (issue 4, item 10): the real server ('patchfleet server') holding a fleet
+# of enrolled machines, a load generator on the same machine replaying check-ins from distinct
+# machine ids (steady state with ETag revalidation, state changes with events, first
+# check-ins), then GET /v1/health with the same generator in the same run for the ratio. A JFR
+# recording of the server during the check-in phase is summarized at the end.
+#
+# usage: bench/checkin.sh            (settings below through the environment)
+#   MACHINES=1000000 FIRST_MACHINES=100000  enrolled machines; the last FIRST_MACHINES never reported
+#   CONNECTIONS=64 WARMUP=15 SECONDS=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
+#   RATE=0            0: closed loop (capacity); N: open loop at N check-ins/s (latency from the
+#                     intended send time, no coordinated omission)
+#   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins
+#   BENCH_DIR=/tmp/patchfleet-bench    seeded fleet (kept between runs) and run data
+#   HEAP=2g           server heap for the run (the default server flags say 512m)
+# needs: Java 17 (java, jfr), curl, loopback port 18481.
+#
+# The seeded fleet is made once (publisher repository, server start to create the schema and
+# mirror the patch, bulk insert through JDBC: see bench/src/CheckInSeed.java) and copied afresh
+# into the run's data directory, so every run starts from the same database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+machines=${MACHINES:-1000000}
+first=${FIRST_MACHINES:-100000}
+reported=$((machines - first))
+connections=${CONNECTIONS:-64}
+warmup=${WARMUP:-15}
+seconds=${SECONDS_CHECKIN:-${SECONDS:-45}}
+health_seconds=${HEALTH_SECONDS:-20}
+rate=${RATE:-0}
+first_percent=${FIRST_PERCENT:-2}
+change_percent=${CHANGE_PERCENT:-3}
+heap=${HEAP:-2g}
+seed=patchfleet-bench-seed
+port=18481
+bench=${BENCH_DIR:-/tmp/patchfleet-bench}
+fleet=$bench/fleet-$machines-$first
+run=$bench/run
+mkdir -p "$bench"
+
+[[ -f launcher/target/patchfleet/lib/patchfleet-launcher.jar ]] || mvn -B -q install -DskipTests
+# A private copy of the distribution: other builds in this checkout must not swap jars mid-run.
+rm -rf "$bench/dist" && cp -a launcher/target/patchfleet "$bench/dist"
+export PATCHFLEET_HOME=$bench/dist
+pf=$root/bin/patchfleet
+hsqldb=$(ls "$bench"/dist/profiles/server/bundles/hsqldb-*.jar | head -1)
+simulated=$(ls bundles/io.patchfleet.kernel.simulated/target/io.patchfleet.kernel.simulated-*.jar \
+  ~/.m2/repository/io/patchfleet/io.patchfleet.kernel.simulated/*/io.patchfleet.kernel.simulated-*.jar 2>/dev/null | head -1 || true)
+
+now_ms() { date +%s%3N; }
+wait_for() { # up to 120 s
+  local deadline=$(( $(now_ms) + 120000 ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(now_ms) < deadline )) || { echo "timed out waiting for: $*" >&2; return 1; }
+    sleep 0.2
+  done
+}
+server_pid=
+stop_server() {
+  [[ -n $server_pid ]] || return 0
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+trap stop_server EXIT
+
+if [[ ! -f $fleet/seeded ]]; then
+  rm -rf "$fleet" && mkdir -p "$fleet/data/etc"
+  t0=$(now_ms)
+  # A publisher repository with one cumulative patch for the fleet's kernel.
+  cat >"$fleet/Module.java" <<'JAVA'
+public class Module { public static void main(String[] a) throws Exception {
+  io.patchfleet.kernel.simulated.SimulatedModules.write(java.nio.file.Path.of(a[0]), "lkp_bench_1", "6.1.0-56-amd64"); } }
+JAVA
+  java -cp "$simulated" "$fleet/Module.java" "$fleet/lkp_bench_1.ko"
+  "$pf" publisher init --repo "$fleet/repo" --insecure-plain-keys >/dev/null
+  "$pf" publisher add --repo "$fleet/repo" --cve CVE-2024-1086:high --description 'bench patch' "$fleet/lkp_bench_1.ko" >/dev/null
+  cat >"$fleet/data/etc/io.patchfleet.server.mirror.cfg" <<EOF
+repository = $fleet/repo
+root.sha256 = $(sha256sum "$fleet/repo/metadata/1.root.json" | cut -d' ' -f1)
+interval.seconds = 3600
+EOF
+  # Start once: creates the schema and mirrors the patch into the catalog; then stop cleanly.
+  "$pf" server --data "$fleet/data" --port "$port" >"$fleet/first-start.log" 2>&1 & server_pid=$!
+  wait_for curl -fs "http://127.0.0.1:$port/v1/health"
+  wait_for grep -q "Catalog: 6.1.0-56-amd64" "$fleet/first-start.log"
+  stop_server
+  java -cp "$hsqldb" bench/src/CheckInSeed.java "$fleet/data/db/patchfleet" "$seed" "$reported" "$machines"
+  echo "$(( ($(now_ms) - t0) / 1000 )) s" >"$fleet/seeded"
+  echo "seeded fleet in $fleet: $(du -sh "$fleet/data/db" | cut -f1), $(cat "$fleet/seeded")" >&2
+fi
+
+rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
+PATCHFLEET_JAVA_OPTS="-Xmx$heap -XX:StartFlightRecording=filename=$run/server.jfr,settings=profile,delay=$((warmup + 5))s,duration=${seconds}s ${PATCHFLEET_JAVA_OPTS:-}" \
+  "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
+t0=$(now_ms)
+wait_for curl -fs "http://127.0.0.1:$port/v1/health"
+echo "server ready in $(( $(now_ms) - t0 )) ms" >&2
+sleep 3 # the mirror's first refresh at start
+
+java -Xmx1g -XX:+UseSerialGC bench/src/CheckInLoad.java 127.0.0.1 "$port" "$seed" "$reported" "$machines" \
+  "$connections" "$warmup" "$seconds" "$health_seconds" "$rate" "$first_percent" "$change_percent" "$run/results.json"
+curl -s "http://127.0.0.1:$port/metrics" >"$run/metrics.txt" || true
+stop_server
+
+java bench/src/JfrTop.java "$run/server.jfr" >"$run/profile.txt" || true
+echo "--- results ($run/results.json)"
+cat "$run/results.json"
+echo "--- $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(java -version 2>&1 | head -1), $(date -u +%F)"
+echo "--- profile ($run/profile.txt)"
+head -60 "$run/profile.txt"

@@ -1,0 +1,430 @@
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Load generator for the check-in benchmark (bench/checkin.sh): HTTP/1.1 keep-alive over raw
+ * non-blocking sockets, one selector thread, so it takes little of the CPU it shares with the
+ * server (java.net.http costs several times more per request).
+ *
+ * <p>Machines are the ones {@code CheckInSeed} wrote: id {@code %032x} of i, credential
+ * base64url(HMAC-SHA256(seed, "machine-" + i)). Every check-in of a phase comes from a machine
+ * no other check-in of the run used (distinct ids). The mix per request:
+ * <ul>
+ * <li>steady state: a reported machine sends the same state again with the ETag of its last
+ * answer in If-None-Match (answer 304; the server moves only last_seen/uptime);
+ * <li>state change: a reported machine reports a failed apply with events (full report, history
+ * row and events; its answer is 304 or 200 depending on the decision);
+ * <li>first check-in: a machine enrolled but never reported, no ETag, trusts no metadata yet
+ * (answer 200 with the metadata delta and a signed directive).
+ * </ul>
+ * The ETag of the steady state is learned from one check-in before the run: it covers the
+ * decision, which depends on kernel, tier and state, not on the machine id.
+ *
+ * <p>Load model: closed loop (each connection sends its next request when the answer arrived:
+ * the server's capacity) or, with {@code rate > 0}, open loop at a constant rate with latency
+ * measured from the intended send time (no coordinated omission, like wrk2).
+ *
+ * <p>Usage: {@code java CheckInLoad.java host port seed reportedMachines totalMachines
+ * connections warmupSeconds checkinSeconds healthSeconds rate firstPercent changePercent out.json}
+ */
+public final class CheckInLoad {
+    static final String KERNEL = "{\"release\":\"6.1.0-56-amd64\",\"architecture\":\"x86_64\",\"flavour\":\"amd64\",\"build\":\"\"}";
+    static final String BOOT = "2026-11-20T08:00:00Z";
+
+    enum Kind { STEADY, CHANGE, FIRST, HEALTH }
+
+    final String host;
+    final int port;
+    final byte[] seed;
+    final long reported;
+    final long total;
+    final SplittableRandom random = new SplittableRandom(42);
+    final Mac mac;
+    String steadyEtag;
+    long nextReported;
+    long nextFirst;
+    final long stride;
+
+    CheckInLoad(String host, int port, byte[] seed, long reported, long total) throws Exception {
+        this.host = host;
+        this.port = port;
+        this.seed = seed;
+        this.reported = reported;
+        this.total = total;
+        this.mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(seed, "HmacSHA256"));
+        this.nextFirst = reported;
+        // Visit reported machines in a scattered but repeat-free order: i * stride mod n with
+        // stride coprime to n (the rows of consecutive ids are neighbours on disk).
+        long s = 1_000_003L;
+        while (gcd(s, reported) != 1) {
+            s += 2;
+        }
+        this.stride = s;
+    }
+
+    static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    String credential(long i) {
+        return Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(mac.doFinal(("machine-" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static String machineId(long i) {
+        return String.format("%032x", i);
+    }
+
+    byte[] request(Kind kind) {
+        if (kind == Kind.HEALTH) {
+            return ("GET /v1/health HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        }
+        long i;
+        String body;
+        String etag = null;
+        long uptime = 3600 + random.nextInt(1_000_000);
+        if (kind == Kind.FIRST) {
+            if (nextFirst >= total) {
+                throw new IllegalStateException("ran out of never-reported machines; seed more or lower the first share");
+            }
+            i = nextFirst++;
+            body = "{\"machineId\":\"" + machineId(i) + "\",\"kernel\":" + KERNEL + ",\"patchState\":\"unapplied\","
+                    + "\"patchVersion\":0,\"clientVersion\":\"1.0.0\",\"bootTime\":\"" + BOOT + "\",\"uptimeSeconds\":" + uptime
+                    + ",\"events\":[],\"trustedVersions\":{},\"directiveCounter\":0}";
+        } else {
+            if (nextReported >= reported) {
+                throw new IllegalStateException("every reported machine checked in once; seed more or shorten the run");
+            }
+            i = (nextReported++ * stride) % reported;
+            etag = steadyEtag;
+            if (kind == Kind.STEADY) {
+                body = "{\"machineId\":\"" + machineId(i) + "\",\"kernel\":" + KERNEL + ",\"patchState\":\"applied\","
+                        + "\"patchVersion\":1,\"clientVersion\":\"1.0.0\",\"bootTime\":\"" + BOOT + "\",\"uptimeSeconds\":"
+                        + uptime + ",\"events\":[],\"trustedVersions\":{},\"directiveCounter\":1}";
+            } else {
+                body = "{\"machineId\":\"" + machineId(i) + "\",\"kernel\":" + KERNEL + ",\"patchState\":\"apply-failed\","
+                        + "\"patchVersion\":0,\"clientVersion\":\"1.0.0\",\"bootTime\":\"" + BOOT + "\",\"uptimeSeconds\":"
+                        + uptime + ",\"events\":[{\"kind\":\"error\",\"time\":\"2026-11-25T08:00:00Z\",\"patchVersion\":1,"
+                        + "\"detail\":\"transition stalled\"}],\"trustedVersions\":{},\"directiveCounter\":1}";
+            }
+        }
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        String head = "POST /v1/check-in HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer " + credential(i) + "\r\n" + (etag == null ? "" : "If-None-Match: " + etag + "\r\n")
+                + "Content-Length: " + b.length + "\r\n\r\n";
+        byte[] h = head.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = Arrays.copyOf(h, h.length + b.length);
+        System.arraycopy(b, 0, out, h.length, b.length);
+        return out;
+    }
+
+    /** One keep-alive connection and its request in flight. */
+    final class Conn {
+        final SocketChannel ch;
+        final SelectionKey key;
+        ByteBuffer out;
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        long started;
+        long next; // open loop: intended send time of the next request
+        boolean busy;
+        Kind kind;
+
+        Conn(Selector selector) throws IOException {
+            ch = SocketChannel.open(new InetSocketAddress(host, port));
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.configureBlocking(false);
+            key = ch.register(selector, 0, this);
+        }
+    }
+
+    /** The parsed head of a complete response, or null while incomplete. */
+    record Response(int status, int length, String etag) {}
+
+    static Response parse(ByteBuffer in) {
+        byte[] a = in.array();
+        int n = in.position();
+        int end = -1;
+        for (int i = 3; i < n; i++) {
+            if (a[i] == '\n' && a[i - 1] == '\r' && a[i - 2] == '\n' && a[i - 3] == '\r') {
+                end = i + 1;
+                break;
+            }
+        }
+        if (end < 0) {
+            return null;
+        }
+        String head = new String(a, 0, end, StandardCharsets.ISO_8859_1);
+        int status = Integer.parseInt(head.substring(9, 12));
+        int length = 0;
+        String etag = null;
+        boolean chunked = false;
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+            String value = line.substring(colon + 1).trim();
+            if (name.equals("content-length")) {
+                length = Integer.parseInt(value);
+            } else if (name.equals("etag")) {
+                etag = value;
+            } else if (name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+                chunked = true;
+            }
+        }
+        if (chunked) {
+            // Complete when the last chunk (0) and its blank line arrived.
+            int p = end;
+            while (true) {
+                int lineEnd = indexOfCrlf(a, p, n);
+                if (lineEnd < 0) {
+                    return null;
+                }
+                int size = Integer.parseInt(new String(a, p, lineEnd - p, StandardCharsets.ISO_8859_1).split(";")[0].trim(), 16);
+                p = lineEnd + 2 + size + 2;
+                if (p > n) {
+                    return null;
+                }
+                if (size == 0) {
+                    return new Response(status, p, etag);
+                }
+            }
+        }
+        if (n < end + length) {
+            return null;
+        }
+        return new Response(status, end + length, etag);
+    }
+
+    static int indexOfCrlf(byte[] a, int from, int n) {
+        for (int i = from; i + 1 < n; i++) {
+            if (a[i] == '\r' && a[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Results of one phase. */
+    static final class Stats {
+        final long[] latencies = new long[8_000_000];
+        int count;
+        long errors;
+        final Map<Integer, Long> statuses = new TreeMap<>();
+        final Map<Kind, Long> kinds = new TreeMap<>();
+        long startNanos;
+        long endNanos;
+
+        void add(Kind kind, int status, long nanos) {
+            statuses.merge(status, 1L, Long::sum);
+            kinds.merge(kind, 1L, Long::sum);
+            if (status >= 400 || status < 200) {
+                errors++;
+            }
+            if (count < latencies.length) {
+                latencies[count++] = nanos;
+            }
+        }
+
+        double percentileMs(double p) {
+            if (count == 0) {
+                return 0;
+            }
+            long[] sorted = Arrays.copyOf(latencies, count);
+            Arrays.sort(sorted);
+            int idx = (int) Math.min(count - 1, Math.ceil(p / 100.0 * count) - 1);
+            return sorted[Math.max(idx, 0)] / 1e6;
+        }
+
+        double seconds() {
+            return (endNanos - startNanos) / 1e9;
+        }
+
+        String json(String name) {
+            long[] sorted = Arrays.copyOf(latencies, count);
+            Arrays.sort(sorted);
+            return String.format(Locale.ROOT, "{\"phase\":\"%s\",\"requests\":%d,\"seconds\":%.2f,\"perSecond\":%.0f,"
+                    + "\"p50ms\":%.2f,\"p90ms\":%.2f,\"p99ms\":%.2f,\"p999ms\":%.2f,\"maxms\":%.2f,\"errors\":%d,"
+                    + "\"statuses\":\"%s\",\"kinds\":\"%s\"}", name, count, seconds(), count / seconds(),
+                    percentileMs(50), percentileMs(90), percentileMs(99), percentileMs(99.9),
+                    count == 0 ? 0 : sorted[count - 1] / 1e6, errors, statuses, kinds);
+        }
+    }
+
+    interface Mix {
+        Kind next();
+    }
+
+    /** Runs one phase for {@code seconds}; rate 0 = closed loop. */
+    Stats run(int connections, double seconds, double rate, Mix mix) throws IOException {
+        Stats stats = new Stats();
+        try (Selector selector = Selector.open()) {
+            List<Conn> conns = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                conns.add(new Conn(selector));
+            }
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long interval = rate > 0 ? (long) (1e9 * connections / rate) : 0;
+            for (int i = 0; i < conns.size(); i++) {
+                conns.get(i).next = start + (interval * i) / connections;
+            }
+            stats.startNanos = start;
+            while (true) {
+                long now = System.nanoTime();
+                long wake = Long.MAX_VALUE;
+                boolean anyBusy = false;
+                for (Conn c : conns) {
+                    if (!c.busy && now < end) {
+                        if (rate <= 0 || c.next <= now) {
+                            c.kind = mix.next();
+                            c.out = ByteBuffer.wrap(request(c.kind));
+                            c.started = rate > 0 ? c.next : now;
+                            c.next += interval;
+                            c.busy = true;
+                            c.ch.write(c.out);
+                            c.key.interestOps(c.out.hasRemaining() ? SelectionKey.OP_WRITE | SelectionKey.OP_READ
+                                    : SelectionKey.OP_READ);
+                        } else {
+                            wake = Math.min(wake, c.next);
+                        }
+                    }
+                    anyBusy |= c.busy;
+                }
+                if (!anyBusy && now >= end) {
+                    break;
+                }
+                long timeoutMs = wake == Long.MAX_VALUE ? 100 : Math.max(1, (wake - System.nanoTime()) / 1_000_000);
+                selector.select(timeoutMs);
+                for (SelectionKey k : selector.selectedKeys()) {
+                    Conn c = (Conn) k.attachment();
+                    if (k.isWritable() && c.out.hasRemaining()) {
+                        c.ch.write(c.out);
+                        if (!c.out.hasRemaining()) {
+                            k.interestOps(SelectionKey.OP_READ);
+                        }
+                    }
+                    if (k.isReadable()) {
+                        if (!c.in.hasRemaining()) {
+                            ByteBuffer bigger = ByteBuffer.allocate(c.in.capacity() * 2);
+                            c.in.flip();
+                            bigger.put(c.in);
+                            c.in = bigger;
+                        }
+                        int r = c.ch.read(c.in);
+                        if (r < 0) {
+                            throw new IOException("server closed a connection");
+                        }
+                        Response resp = parse(c.in);
+                        if (resp != null) {
+                            long done = System.nanoTime();
+                            if (c.kind != Kind.HEALTH && resp.status == 200 && c.kind != Kind.FIRST && steadyEtag == null) {
+                                steadyEtag = resp.etag;
+                            }
+                            stats.add(c.kind, resp.status, done - c.started);
+                            int extra = c.in.position() - resp.length;
+                            if (extra > 0) {
+                                throw new IOException("unexpected bytes after a response");
+                            }
+                            c.in.clear();
+                            c.busy = false;
+                            k.interestOps(0);
+                        }
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+            stats.endNanos = System.nanoTime();
+            for (Conn c : conns) {
+                c.ch.close();
+            }
+        }
+        return stats;
+    }
+
+    /** One blocking exchange on a fresh connection (learning the steady-state ETag). */
+    Response once(Kind kind) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(host, port))) {
+            ch.write(ByteBuffer.wrap(request(kind)));
+            ByteBuffer in = ByteBuffer.allocate(1 << 20);
+            while (true) {
+                if (ch.read(in) < 0) {
+                    throw new IOException("connection closed before the answer was complete");
+                }
+                Response r = parse(in);
+                if (r != null) {
+                    System.err.println(new String(in.array(), 0, Math.min(in.position(), 400), StandardCharsets.UTF_8));
+                    return r;
+                }
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String host = args[0];
+        int port = Integer.parseInt(args[1]);
+        byte[] seed = args[2].getBytes(StandardCharsets.UTF_8);
+        long reported = Long.parseLong(args[3]);
+        long total = Long.parseLong(args[4]);
+        int connections = Integer.parseInt(args[5]);
+        double warmup = Double.parseDouble(args[6]);
+        double checkin = Double.parseDouble(args[7]);
+        double health = Double.parseDouble(args[8]);
+        double rate = Double.parseDouble(args[9]);
+        int firstPercent = Integer.parseInt(args[10]);
+        int changePercent = Integer.parseInt(args[11]);
+        Path out = Path.of(args[12]);
+
+        CheckInLoad load = new CheckInLoad(host, port, seed, reported, total);
+        // A steady machine without ETag: its 200 carries the ETag every steady machine will send.
+        String saved = null;
+        load.steadyEtag = null;
+        Response learn = load.once(Kind.STEADY);
+        if (learn.status() != 200 || learn.etag() == null) {
+            throw new IllegalStateException("learning the steady-state ETag failed: status " + learn.status());
+        }
+        load.steadyEtag = learn.etag();
+        saved = learn.etag();
+        System.err.println("steady-state ETag " + saved);
+
+        SplittableRandom pick = new SplittableRandom(7);
+        Mix checkins = () -> {
+            int p = pick.nextInt(100);
+            return p < firstPercent ? Kind.FIRST : p < firstPercent + changePercent ? Kind.CHANGE : Kind.STEADY;
+        };
+        List<String> results = new ArrayList<>();
+        if (warmup > 0) {
+            Stats w = load.run(connections, warmup, 0, checkins);
+            System.err.println("warm-up " + w.json("warmup"));
+        }
+        Stats c = load.run(connections, checkin, rate, checkins);
+        results.add(c.json(rate > 0 ? "checkin-rate-" + (long) rate : "checkin"));
+        System.err.println(results.get(results.size() - 1));
+        if (health > 0) {
+            Stats h = load.run(connections, health, 0, () -> Kind.HEALTH);
+            results.add(h.json("health"));
+            System.err.println(results.get(results.size() - 1));
+        }
+        Files.writeString(out, "[" + String.join(",\n", results) + "]\n");
+    }
+}
