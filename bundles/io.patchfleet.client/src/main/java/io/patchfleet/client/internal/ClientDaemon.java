@@ -383,6 +383,13 @@ public class ClientDaemon implements ControlCommand {
             return Optional.of(r);
         }
         act(e, running, verifier, server.metadata(e.credential(), r.metadata()), r.directive(), now);
+        AgentState after = state;
+        if (!after.blocked().isEmpty() || !"applied".equals(after.patchState()) && !"nothing-to-apply".equals(after.patchState())) {
+            // Not acted on fully (failed, held back): the next check-in must get the whole answer
+            // again rather than a 304, or a failed apply would never be retried.
+            update(after.withCheck(after.checkState(), after.kernelSupport(), after.lastCheck(), after.lastAttempt(),
+                    after.lastError(), null, after.reason()));
+        }
         return Optional.of(r);
     }
 
@@ -713,19 +720,23 @@ public class ClientDaemon implements ControlCommand {
             throw new ControlException("enroll-refused", "The server's directive key is malformed: " + e.getMessage());
         }
         // The publisher root: the pin decides, not the server. The verifier checks the root the
-        // server handed out against the pin, then runs a whole TUF update from it.
-        deleteTree(files.tuf);
+        // server handed out against the pin, then runs a whole TUF update from it, into a new
+        // store that replaces the old one only when everything verified.
+        Path fresh = files.tuf.resolveSibling("tuf.new");
+        deleteTree(fresh);
         try {
             Verifier v = trust.open(pin != null ? TrustAnchor.pinned(pin) : TrustAnchor.trustOnFirstUse(),
-                    RepositoryDirectory.trustedStore(files.tuf));
+                    RepositoryDirectory.trustedStore(fresh));
             v.refresh(client.metadata(r.credential(), Map.of("root.json", r.publisherRoot())), Instant.now());
         } catch (TrustException e) {
-            deleteTree(files.tuf);
+            deleteTree(fresh);
             throw new ControlException("root-mismatch", "Refusing the server's publisher metadata: " + e.getMessage());
         } catch (IOException e) {
-            deleteTree(files.tuf);
+            deleteTree(fresh);
             throw new ControlException("server-unreachable", "Fetching the publisher metadata failed: " + e.getMessage());
         }
+        deleteTree(files.tuf);
+        Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
         Enrollment previous = enrollment().orElse(null);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
                 pin == null ? null : pin.hex(), trustOnFirstUse, Instant.now().toString());

@@ -97,6 +97,11 @@ class EndToEndTest {
     @InjectService(timeout = 20_000)
     ServiceAware<HttpServiceRuntime> runtime;
 
+    private Path work;
+    private RepositoryDirectory repo;
+    private Map<RoleName, List<SigningKey>> keys;
+    private String rootSha;
+
     private Path data() {
         return Path.of(context.getProperty("patchfleet.data"));
     }
@@ -105,10 +110,10 @@ class EndToEndTest {
     @Order(1)
     void aMachineEnrollsChecksInAppliesThePatchOnTheSimulatedKernelAndReportsIt() throws Exception {
         // Given a publisher repository with one patch for the simulated kernel, mirrored by the server
-        Path work = Files.createTempDirectory("e2e");
+        work = Files.createTempDirectory("e2e");
         Path repoDir = work.resolve("publisher");
-        RepositoryDirectory repo = RepositoryDirectory.repository(repoDir);
-        Map<RoleName, List<SigningKey>> keys = new EnumMap<>(RoleName.class);
+        repo = RepositoryDirectory.repository(repoDir);
+        keys = new EnumMap<>(RoleName.class);
         Map<RoleName, RoleKeys> roles = new EnumMap<>(RoleName.class);
         List<TrustKey> all = new ArrayList<>();
         for (RoleName role : RoleName.values()) {
@@ -128,7 +133,7 @@ class EndToEndTest {
         Files.write(repo.targetPath(target), module);
         trust.publisher().publish(repo, new PublishRequest(List.of(release), Set.of(), Duration.ofDays(30), Duration.ofDays(1)),
                 keys, now);
-        String rootSha = Sha256.digestOf(Files.readAllBytes(repoDir.resolve("metadata/root.json"))).hex();
+        rootSha = Sha256.digestOf(Files.readAllBytes(repoDir.resolve("metadata/root.json"))).hex();
         update("io.patchfleet.server.mirror", Map.of("repository", repoDir.toString(), "root.sha256", rootSha,
                 "interval.seconds", 1L));
         waitFor(() -> {
@@ -150,7 +155,7 @@ class EndToEndTest {
 
         // When the machine is enabled with the publisher root pinned, and checks in
         String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "test").secret();
-        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", token, "--server", base(), "--root-sha256", rootSha));
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--root-sha256", rootSha, "--", token));
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
 
         // Then the patch is applied to the kernel and status says so
@@ -180,6 +185,70 @@ class EndToEndTest {
 
     @Test
     @Order(2)
+    void aRootThatDoesNotMatchThePinIsRefused() throws Exception {
+        String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "test").secret();
+        assertEquals(ExitCodes.FAILED, cli(new ClientVerbs.Enable(null), "enable", "--server", base(),
+                "--root-sha256", "ab".repeat(32), "--", token));
+        assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--", token),
+                "no pin and no explicit trust on first use");
+        // The refused enable stored nothing; the server did rotate the machine's credential when it
+        // enrolled it again, so the machine enables once more with the right pin.
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--root-sha256", rootSha,
+                "--", token));
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        assertEquals("applied", kernelField("patchState"));
+        assertEquals(1, ((Number) kernelField("patchVersion")).intValue());
+    }
+
+    @Test
+    @Order(3)
+    void tamperedBytesNeverReachTheKernel() throws Exception {
+        // Given version 2 published, and its blob altered on the server's disk
+        PatchRelease v2 = publish(2, "lkp_e2e_2");
+        Path blob = serverBlob(v2.sha256().hex());
+        byte[] original = Files.readAllBytes(blob);
+        byte[] tampered = original.clone();
+        tampered[tampered.length / 2] ^= 1;
+        blob.toFile().setWritable(true);
+        Files.write(blob, tampered);
+        try {
+            // When the machine checks in
+            assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            // Then it refuses the bytes and keeps running version 1
+            assertEquals("apply-failed", kernelField("patchState"));
+            assertEquals(1, ((Number) kernelField("patchVersion")).intValue());
+            assertTrue(String.valueOf(statusField("message")).contains("SHA-256"), String.valueOf(statusField("message")));
+            assertTrue(Files.exists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_1")));
+        } finally {
+            Files.write(blob, original);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aPatchWhoseInsertionCrashedIsNotRetriedUntilCleared() throws Exception {
+        // Given the daemon died while inserting version 2 (the crash guard's marker is on disk)
+        PatchRelease v2 = catalog.findByKernel(KERNEL).stream().filter(r -> r.version() == 2).findFirst().orElseThrow();
+        Files.writeString(data().resolve("client/apply-attempt.json"), "{\"version\": 2, \"sha256\": \"" + v2.sha256().hex()
+                + "\", \"bootId\": \"unknown\", \"settling\": false, \"startedAt\": \"" + Instant.now() + "\"}");
+        restartDaemon();
+
+        // Then version 2 is marked crashed and not applied again
+        assertTrue(String.valueOf(statusField("crashed")).contains("version=2"), String.valueOf(statusField("crashed")));
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        assertEquals(1, ((Number) kernelField("patchVersion")).intValue());
+        assertTrue(statusVerbose().get("blocked").toString().contains("crashed"), statusVerbose().toString());
+
+        // Until an admin clears the guard: then it applies, replacing version 1
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait", "--clear-crash"));
+        assertEquals(2, ((Number) kernelField("patchVersion")).intValue(), statusVerbose().toString());
+        assertEquals("applied", kernelField("patchState"));
+        assertTrue(Files.exists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_2")));
+        assertTrue(Files.notExists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_1")), "atomic replace unloaded version 1");
+    }
+
+    @Test
+    @Order(5)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -190,11 +259,64 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(3)
+    @Order(6)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
         assertNotEquals(null, kernelField("patchVersion"));
+    }
+
+    private PatchRelease publish(long version, String name) throws Exception {
+        Path file = SimulatedModules.write(work.resolve(name + ".ko"), name, KERNEL.release());
+        byte[] module = Files.readAllBytes(file);
+        String target = KernelRoles.targetName(KERNEL, name + ".ko");
+        PatchRelease release = new PatchRelease(KERNEL, version, name, target, Sha256.digestOf(module), module.length,
+                List.of(new Cve(String.format("CVE-2024-%05d", 26000 + version), Severity.MEDIUM)), "e2e patch " + version,
+                Instant.now().minusSeconds(60), version - 1, false);
+        Files.createDirectories(repo.targetPath(target).getParent());
+        Files.write(repo.targetPath(target), module);
+        trust.publisher().publish(repo, new PublishRequest(List.of(release), Set.of(), Duration.ofDays(30), Duration.ofDays(1)),
+                keys, Instant.now());
+        waitFor(() -> {
+            try {
+                return catalog.findByKernel(KERNEL).stream().anyMatch(r -> r.sha256().equals(release.sha256()));
+            } catch (Exception e) {
+                return false;
+            }
+        }, "the mirror fed the catalog version " + version);
+        // The server offers a release once it holds the publisher metadata naming it.
+        TimeUnit.SECONDS.sleep(2);
+        return release;
+    }
+
+    private Path serverBlob(String hex) throws Exception {
+        try (var walk = Files.walk(data())) {
+            return walk.filter(p -> p.getFileName().toString().equals(hex) && Files.isRegularFile(p)).findFirst().orElseThrow();
+        }
+    }
+
+    private void restartDaemon() throws Exception {
+        var scr = context.getService(context.getServiceReference(org.osgi.service.component.runtime.ServiceComponentRuntime.class));
+        var description = scr.getComponentDescriptionDTOs().stream()
+                .filter(d -> d.name.equals("io.patchfleet.client.internal.ClientDaemon")).findFirst().orElseThrow();
+        scr.disableComponent(description).getValue();
+        scr.enableComponent(description).getValue();
+        waitFor(() -> KERNEL.release().equals(kernelField("running")) && statusField("crashed") != null,
+                "the daemon restarted and ran its crash guard");
+    }
+
+    private Object statusField(String field) {
+        Map<?, ?> s = statusVerbose();
+        return s == null ? null : s.get(field);
+    }
+
+    private Map<?, ?> statusVerbose() {
+        try {
+            Map<String, Object> r = new ControlClient(DataDirectories.controlSocket(data())).call("status", Map.of("verbose", true));
+            return (Map<?, ?>) r.get("result");
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     private int cli(Object command, String... args) {
@@ -204,9 +326,9 @@ class EndToEndTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         String[] full = new String[args.length + 1];
-        System.arraycopy(args, 1, full, 0, args.length - 1);
-        full[args.length - 1] = "--data";
-        full[args.length] = data().toString();
+        full[0] = "--data";
+        full[1] = data().toString();
+        System.arraycopy(args, 1, full, 2, args.length - 1);
         int code = cl.execute(full);
         System.out.println("patchfleet " + String.join(" ", args) + " -> " + code + "\n" + out + err);
         return code;
