@@ -249,6 +249,51 @@ class EndToEndTest {
 
     @Test
     @Order(5)
+    void aPatchInsideThePatchDelayIsHeldBackAndListed() throws Exception {
+        // Given a patch delay of one hour on the client, and version 3 published a minute ago
+        Configuration client = configAdmin.getConfiguration("io.patchfleet.client", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        var current = client.getProperties();
+        for (var keys = current.keys(); keys.hasMoreElements();) {
+            String k = keys.nextElement();
+            props.put(k, current.get(k));
+        }
+        props.put("patch.delay", "1h");
+        client.update(props);
+        publish(3, "lkp_e2e_3");
+        // When the machine checks in, then version 3 waits and status --verbose says why
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        assertEquals(2, ((Number) kernelField("patchVersion")).intValue());
+        assertTrue(statusVerbose().get("blocked").toString().contains("patch-delay"), statusVerbose().toString());
+        // And without the delay it applies
+        props.remove("patch.delay");
+        client.update(props);
+        waitFor(() -> {
+            cli(new ClientVerbs.Refresh(null), "refresh", "--wait");
+            Object v = kernelField("patchVersion");
+            return v instanceof Number n && n.intValue() == 3;
+        }, "version 3 applied once the delay is gone");
+    }
+
+    @Test
+    @Order(6)
+    void aRevokedPatchFallsBackToThePreviousCumulativePatch() throws Exception {
+        // Given version 3 revoked by the publisher
+        PatchRelease v3 = catalog.findByKernel(KERNEL).stream().filter(r -> r.version() == 3).findFirst().orElseThrow();
+        trust.publisher().publish(repo, new PublishRequest(List.of(v3.withRevoked(true)), Set.of(), Duration.ofDays(30),
+                Duration.ofDays(1)), keys, Instant.now());
+        // When the machine checks in, then it runs version 2 again and version 3 is gone from the kernel
+        waitFor(() -> {
+            cli(new ClientVerbs.Refresh(null), "refresh", "--wait");
+            Object v = kernelField("patchVersion");
+            return v instanceof Number n && n.intValue() == 2;
+        }, "the fallback to version 2");
+        assertTrue(Files.exists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_2")));
+        assertTrue(Files.notExists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_3")));
+    }
+
+    @Test
+    @Order(7)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -259,7 +304,7 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
