@@ -30,6 +30,10 @@ public class MachineApi {
 
         @AttributeDefinition(description = "How long a signed directive stays valid, in seconds; longer than the check-in interval", min = "60")
         long directive_ttl_seconds() default 3 * 3600;
+
+        @AttributeDefinition(description = "Seconds between counts of machines by tier and patch state for /metrics; "
+                + "each count reads every machine row (seconds of CPU at a million machines); 0: never", min = "0")
+        long machine_count_interval_seconds() default 900;
     }
 
     private volatile Config config;
@@ -46,6 +50,10 @@ public class MachineApi {
 
     long checkInIntervalSeconds() {
         return config.check_in_interval_seconds();
+    }
+
+    long machineCountIntervalSeconds() {
+        return config.machine_count_interval_seconds();
     }
 
     long directiveTtlSeconds() {

@@ -29,25 +29,29 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  * and machines by tier and patch state. Request counts and durations of the check-in route come
  * from the router.
  *
- * <p>Machines by state is a GROUP BY over the whole fleet, so it is counted on this component's
- * own thread every {@link #COUNT_INTERVAL_SECONDS} seconds, never on a scrape or a check-in.
+ * <p>Machines by state is a GROUP BY over the whole fleet (at a million machines, seconds of CPU
+ * and a sweep through the database cache), so it is counted on this component's own thread shortly
+ * after start and then every {@code machine.count.interval.seconds} (default 15 minutes), never on
+ * a scrape or a check-in. A count that takes more than a second is logged with its duration.
  */
 @Component(service = MachineMetrics.class)
 public class MachineMetrics {
-    static final long COUNT_INTERVAL_SECONDS = 60;
     private static final Logger LOG = LoggerFactory.getLogger(MachineMetrics.class);
 
     private final PrometheusRegistry registry;
     private final MachineStore machines;
+    private final MachineApi api;
     private final Counter decisions;
     private final Histogram storeDurations;
     private final Gauge byState;
     private final ScheduledExecutorService scheduler;
 
     @Activate
-    public MachineMetrics(@Reference PrometheusRegistry registry, @Reference MachineStore machines) {
+    public MachineMetrics(@Reference PrometheusRegistry registry, @Reference MachineStore machines,
+            @Reference MachineApi api) {
         this.registry = registry;
         this.machines = machines;
+        this.api = api;
         this.decisions = Counter.builder()
                 .name("patchfleet_checkin_decisions")
                 .help("Rollout decisions of check-ins by outcome; not-modified when the machine's ETag still held")
@@ -66,7 +70,7 @@ public class MachineMetrics {
         this.byState = Gauge.builder()
                 .name("patchfleet_machines")
                 .help("Enrolled machines by tier and patch state of their last check-in (needs-check: never checked in), "
-                        + "counted every " + COUNT_INTERVAL_SECONDS + " s")
+                        + "counted every machine.count.interval.seconds")
                 .labelNames("tier", "state")
                 .register(registry);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,7 +78,7 @@ public class MachineMetrics {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(this::countMachines, 5, COUNT_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        scheduler.schedule(this::countMachines, 5, TimeUnit.SECONDS);
     }
 
     @Deactivate
@@ -99,7 +103,12 @@ public class MachineMetrics {
     }
 
     private void countMachines() {
+        long interval = api.machineCountIntervalSeconds();
         try {
+            if (interval == 0) {
+                return;
+            }
+            long start = System.nanoTime();
             List<HealthCount> counts = machines.patchHealth(MachineFilter.ALL);
             java.util.Map<List<String>, Long> sums = new java.util.HashMap<>();
             for (HealthCount c : counts) {
@@ -107,8 +116,18 @@ public class MachineMetrics {
             }
             byState.clear();
             sums.forEach((labels, n) -> byState.labelValues(labels.get(0), labels.get(1)).set(n));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            if (millis > 1000) {
+                LOG.info("Counted {} machines by tier and state in {} ms", sums.values().stream().mapToLong(Long::longValue).sum(),
+                        millis);
+            }
         } catch (StoreException | RuntimeException e) {
             LOG.warn("Counting machines by state failed: {}", e.getMessage());
+        } finally {
+            if (!scheduler.isShutdown()) {
+                // Re-read each time, so a changed interval applies from the next count on.
+                scheduler.schedule(this::countMachines, Math.max(interval, 60), TimeUnit.SECONDS);
+            }
         }
     }
 }
