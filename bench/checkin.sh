@@ -7,12 +7,13 @@
 #
 # usage: bench/checkin.sh            (settings below through the environment)
 #   MACHINES=1000000 FIRST_MACHINES=100000  enrolled machines; the last FIRST_MACHINES never reported
-#   CONNECTIONS=64 WARMUP=15 SECONDS=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
+#   CONNECTIONS=64 WARMUP=30 SECONDS=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
 #   RATE=0            0: closed loop (capacity); N: open loop at N check-ins/s (latency from the
 #                     intended send time, no coordinated omission)
 #   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins
 #   BENCH_DIR=/tmp/patchfleet-bench    seeded fleet (kept between runs) and run data
-#   HEAP=2g           server heap for the run (the default server flags say 512m)
+#   HEAP=4g           server heap for the run (the default server flags say 512m; the seeded
+#                     database asks for a 3 GB row cache, see bench/src/CheckInSeed.java)
 # needs: Java 17 (java, jfr), curl, loopback port 18481.
 #
 # The seeded fleet is made once (publisher repository, server start to create the schema and
@@ -25,13 +26,13 @@ machines=${MACHINES:-1000000}
 first=${FIRST_MACHINES:-100000}
 reported=$((machines - first))
 connections=${CONNECTIONS:-64}
-warmup=${WARMUP:-15}
+warmup=${WARMUP:-30}
 seconds=${SECONDS_CHECKIN:-${SECONDS:-45}}
 health_seconds=${HEALTH_SECONDS:-20}
 rate=${RATE:-0}
 first_percent=${FIRST_PERCENT:-2}
 change_percent=${CHANGE_PERCENT:-3}
-heap=${HEAP:-2g}
+heap=${HEAP:-4g}
 seed=patchfleet-bench-seed
 port=18481
 bench=${BENCH_DIR:-/tmp/patchfleet-bench}
@@ -108,5 +109,8 @@ java bench/src/JfrTop.java "$run/server.jfr" >"$run/profile.txt" || true
 echo "--- results ($run/results.json)"
 cat "$run/results.json"
 echo "--- $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(java -version 2>&1 | head -1), $(date -u +%F)"
+echo "--- store time per check-in operation, whole run (sum seconds / count, from /metrics)"
+grep -E '^patchfleet_checkin_store_duration_seconds_(sum|count)' "$run/metrics.txt" || true
+grep -E 'Counted .* machines by tier and state' "$run/server.log" || true
 echo "--- profile ($run/profile.txt)"
 head -60 "$run/profile.txt"

@@ -94,6 +94,14 @@ public final class CheckInSeed {
             }
             try (Statement s = c.createStatement()) {
                 s.execute("SET FILES LOG TRUE");
+                // Sizing for a million machines (HSQLDB's defaults suit a small server): a row
+                // cache that can hold the machines table and its indexes (rows; KB), and the data
+                // file memory-mapped (MB; above this size HSQLDB reads through RandomAccessFile,
+                // a system call per row). Persisted in the database; the server then needs the
+                // heap for it (bench/checkin.sh: HEAP).
+                s.execute("SET FILES CACHE ROWS 4000000");
+                s.execute("SET FILES CACHE SIZE 3000000");
+                s.execute("SET FILES NIO SIZE 4096");
                 s.execute("SHUTDOWN");
             }
         }
