@@ -1,0 +1,150 @@
+package io.patchfleet.client.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.patchfleet.kernel.api.ApplyOptions;
+import io.patchfleet.kernel.api.ApplyResult;
+import io.patchfleet.kernel.api.KernelApplier;
+import io.patchfleet.kernel.api.KernelException;
+import io.patchfleet.kernel.api.LoadedPatch;
+import io.patchfleet.kernel.api.Preflight;
+import io.patchfleet.model.KernelId;
+import io.patchfleet.protocol.CheckInRequest.WireEvent;
+import io.patchfleet.trust.tuf.Tuf;
+
+/** The agent built by hand: the server down, a crash during insertion, the check interval. */
+class ClientDaemonTest {
+    @TempDir
+    Path data;
+
+    @Test
+    void whileTheServerIsDownTheCheckFailsClearlyAndNoEventIsLost() throws Exception {
+        // Given an enabled machine with a queued event, and a server that is not listening
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        ClientFiles files = new ClientFiles(data.resolve("client"));
+        JsonFiles.write(files.enrollment, new Enrollment("0123456789abcdef0123456789abcdef", "secret",
+                "http://127.0.0.1:" + port, "edge", Map.of(), "ab".repeat(32), false, Instant.now().toString()));
+        files.events.append(new WireEvent("after-insert", Instant.now().toString(), 1, "lkp_1"));
+        ClientDaemon daemon = daemon(Map.of("dial_timeout", "2s"));
+        try {
+            // When it checks in
+            assertThrows(IOException.class, daemon::check);
+            // Then the state says why, and the event waits for the next check-in
+            assertEquals("check-failed", daemon.state().checkState());
+            assertTrue(daemon.state().lastError().contains("127.0.0.1:" + port), daemon.state().lastError());
+            assertEquals(1, new ClientFiles(data.resolve("client")).events.snapshot().size());
+            assertEquals("check-failed", new ClientFiles(data.resolve("client")).state().checkState(), "saved");
+        } finally {
+            daemon.deactivate();
+        }
+    }
+
+    @Test
+    void aMarkerLeftByAnInterruptedInsertionMarksThatPatchCrashed() throws Exception {
+        ClientFiles files = new ClientFiles(data.resolve("client"));
+        new CrashGuard(files.attempt).begin(4, "cd".repeat(32), "boot-1", false, Instant.now());
+        Files.writeString(data.resolve("boot-id"), "boot-1\n");
+        ClientDaemon daemon = daemon(Map.of("boot_id_file", data.resolve("boot-id").toString()));
+        try {
+            daemon.startUp();
+            assertEquals(4, daemon.state().crashed().version());
+            assertEquals("apply-failed", daemon.state().patchState());
+            assertTrue(Files.notExists(files.attempt));
+            assertEquals("error", files.events.snapshot().get(0).event().kind());
+        } finally {
+            daemon.deactivate();
+        }
+    }
+
+    @Test
+    void aRebootInsideTheSettleWindowCountsAsACrashButADaemonRestartDoesNot() throws Exception {
+        ClientFiles files = new ClientFiles(data.resolve("client"));
+        Files.writeString(data.resolve("boot-id"), "boot-2\n");
+        new CrashGuard(files.attempt).begin(5, "ef".repeat(32), "boot-2", true, Instant.now());
+        ClientDaemon same = daemon(Map.of("boot_id_file", data.resolve("boot-id").toString()));
+        same.startUp();
+        same.deactivate();
+        assertNull(same.state().crashed(), "the daemon restarted, the machine did not");
+
+        new CrashGuard(files.attempt).begin(5, "ef".repeat(32), "boot-1", true, Instant.now());
+        ClientDaemon rebooted = daemon(Map.of("boot_id_file", data.resolve("boot-id").toString()));
+        rebooted.startUp();
+        rebooted.deactivate();
+        assertEquals(5, rebooted.state().crashed().version());
+    }
+
+    @Test
+    void theIntervalIsJitteredManualMeansNoneAndTheServerMayAskSooner() throws Exception {
+        ClientDaemon hourly = daemon(Map.of("check_interval", 60));
+        Duration d = hourly.intervalDelay(0);
+        assertTrue(d.compareTo(Duration.ofMinutes(54)) >= 0 && d.compareTo(Duration.ofMinutes(66)) <= 0, d.toString());
+        assertEquals(Duration.ofSeconds(120), hourly.intervalDelay(120));
+        hourly.deactivate();
+        ClientDaemon manual = daemon(Map.of());
+        assertNull(manual.intervalDelay(120));
+        manual.deactivate();
+    }
+
+    private ClientDaemon daemon(Map<String, Object> overrides) throws IOException {
+        Map<String, Object> values = new java.util.HashMap<>(Map.of("check_interval", 0, "cmdline_file",
+                data.resolve("no-cmdline").toString(), "machine_id_file", data.resolve("no-machine-id").toString(),
+                "boot_id_file", data.resolve("no-boot-id").toString()));
+        values.putAll(overrides);
+        ClientDaemon.Config config = (ClientDaemon.Config) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ClientDaemon.Config.class}, (proxy, method, args) -> values.containsKey(method.getName())
+                        ? values.get(method.getName()) : method.getDefaultValue());
+        return new ClientDaemon(data, data.resolve("etc"), "test", config, new FakeKernel(), Tuf.trustService(), false);
+    }
+
+    /** A kernel that runs no patch and refuses every change. */
+    static final class FakeKernel implements KernelApplier {
+        @Override
+        public KernelId runningKernel() {
+            return KernelId.of("6.1.0-56-amd64", "x86_64", "");
+        }
+
+        @Override
+        public List<LoadedPatch> loadedPatches() {
+            return List.of();
+        }
+
+        @Override
+        public Preflight preflight() {
+            return new Preflight(true, false, Preflight.Lockdown.NONE, true, List.of());
+        }
+
+        @Override
+        public ApplyResult apply(Path moduleFile, String expectedPatchName, ApplyOptions options) throws KernelException {
+            throw new KernelException(KernelException.Reason.NOT_PERMITTED, "fake");
+        }
+
+        @Override
+        public void disable(String patchName, Duration transitionTimeout) throws KernelException {
+            throw new KernelException(KernelException.Reason.NOT_FOUND, "fake");
+        }
+
+        @Override
+        public void unload(String patchName) throws KernelException {
+            throw new KernelException(KernelException.Reason.NOT_FOUND, "fake");
+        }
+    }
+}
