@@ -294,6 +294,20 @@ class EndToEndTest {
 
     @Test
     @Order(7)
+    void aModuleBuiltForAnotherKernelIsRefusedBeforeInsertion() throws Exception {
+        // Given version 4 signed for this kernel, but its module's vermagic names another release
+        publish(4, "lkp_e2e_4", "6.1.0-99-amd64");
+        // When the machine checks in, then it refuses the module and keeps running version 2
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        assertEquals("apply-failed", kernelField("patchState"));
+        assertEquals(2, ((Number) kernelField("patchVersion")).intValue());
+        assertTrue(String.valueOf(statusField("message")).contains("built for kernel 6.1.0-99-amd64"),
+                String.valueOf(statusField("message")));
+        assertTrue(Files.notExists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_4")));
+    }
+
+    @Test
+    @Order(8)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -304,7 +318,7 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
@@ -312,7 +326,11 @@ class EndToEndTest {
     }
 
     private PatchRelease publish(long version, String name) throws Exception {
-        Path file = SimulatedModules.write(work.resolve(name + ".ko"), name, KERNEL.release());
+        return publish(version, name, KERNEL.release());
+    }
+
+    private PatchRelease publish(long version, String name, String moduleRelease) throws Exception {
+        Path file = SimulatedModules.write(work.resolve(name + ".ko"), name, moduleRelease);
         byte[] module = Files.readAllBytes(file);
         String target = KernelRoles.targetName(KERNEL, name + ".ko");
         PatchRelease release = new PatchRelease(KERNEL, version, name, target, Sha256.digestOf(module), module.length,
