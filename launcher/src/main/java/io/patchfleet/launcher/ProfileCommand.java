@@ -117,8 +117,17 @@ abstract class ProfileCommand implements Callable<Integer> {
             description = {"Run the Patchfleet client daemon in the foreground.",
                     "Listens for the CLI on a Unix socket in DATA/run (owner only). Stop with Ctrl-C or SIGTERM."})
     static final class Client extends ProfileCommand {
+        @Option(names = "--once", description = "Check in once (re-applying and applying what is due), then exit: "
+                + "for a systemd timer or cron instead of a resident daemon")
+        boolean once;
+
         Client(Path home) {
             super(home);
+        }
+
+        @Override
+        Map<String, String> extraProperties() {
+            return once ? Map.of("patchfleet.client.once", "true") : Map.of();
         }
 
         @Override

@@ -155,12 +155,28 @@ public class ClientDaemon implements ControlCommand {
     private volatile Instant nextCheckAt;
     private volatile KernelId runningKernel;
     private int failures;
+    private Runnable once;
 
     @Activate
     public ClientDaemon(BundleContext context, Config config,
             @Reference(name = "kernel", target = "(kernel=linux)", policyOption = ReferencePolicyOption.GREEDY) KernelApplier kernel,
             @Reference TrustService trust) throws IOException {
-        this(DataDirectory.of(context), configDirectory(context), version(context), config, kernel, trust, true);
+        this(DataDirectory.of(context), configDirectory(context), version(context), config, kernel, trust, false);
+        if (Boolean.parseBoolean(context.getProperty("patchfleet.client.once"))) {
+            // patchfleet client --once: one check-in (and apply), then the framework stops; for
+            // timer-driven use that holds no memory between checks.
+            once = () -> {
+                Thread stopper = new Thread(() -> {
+                    try {
+                        context.getBundle(0).stop();
+                    } catch (Exception e) {
+                        LOG.error("Stopping after --once failed: {}", e.getMessage());
+                    }
+                }, "patchfleet-once-stop");
+                stopper.start();
+            };
+        }
+        agent.execute(this::startUp);
     }
 
     ClientDaemon(Path data, Path configDir, String clientVersion, Config config, KernelApplier kernel, TrustService trust,
@@ -239,6 +255,9 @@ public class ClientDaemon implements ControlCommand {
         }
         if (runMode == RunMode.STOP) {
             LOG.warn("Run mode stop: no checks and no patching until the daemon starts in another mode");
+            if (once != null) {
+                once.run();
+            }
             return;
         }
         if (runMode != RunMode.NO_APPLY) {
@@ -246,6 +265,20 @@ public class ClientDaemon implements ControlCommand {
         }
         if (runMode == RunMode.NO_REFRESH) {
             LOG.warn("Run mode no-refresh: no check-ins");
+            if (once != null) {
+                once.run();
+            }
+            return;
+        }
+        if (once != null) {
+            try {
+                check();
+            } catch (NotEnabled e) {
+                LOG.info("Not enabled: nothing to check (run 'patchfleet enable TOKEN')");
+            } catch (Exception e) {
+                LOG.error("Check-in failed: {}", e.getMessage());
+            }
+            once.run();
             return;
         }
         if (config.check_interval() > 0) {
