@@ -7,7 +7,7 @@
 #
 # usage: bench/checkin.sh            (settings below through the environment)
 #   MACHINES=1000000 FIRST_MACHINES=100000  enrolled machines; the last FIRST_MACHINES never reported
-#   CONNECTIONS=64 WARMUP=30 SECONDS=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
+#   CONNECTIONS=64 WARMUP=30 DURATION=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
 #   RATE=0            0: closed loop (capacity); N: open loop at N check-ins/s (latency from the
 #                     intended send time, no coordinated omission)
 #   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins
@@ -27,7 +27,7 @@ first=${FIRST_MACHINES:-100000}
 reported=$((machines - first))
 connections=${CONNECTIONS:-64}
 warmup=${WARMUP:-30}
-seconds=${SECONDS_CHECKIN:-${SECONDS:-45}}
+seconds=${DURATION:-45}   # not SECONDS: bash sets that one itself
 health_seconds=${HEALTH_SECONDS:-20}
 rate=${RATE:-0}
 first_percent=${FIRST_PERCENT:-2}
