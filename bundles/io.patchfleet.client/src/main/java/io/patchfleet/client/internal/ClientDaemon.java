@@ -156,6 +156,7 @@ public class ClientDaemon implements ControlCommand {
     private volatile KernelId runningKernel;
     private int failures;
     private Runnable once;
+    private volatile Map.Entry<String, Long> kernelRole;
 
     @Activate
     public ClientDaemon(BundleContext context, Config config,
@@ -387,6 +388,10 @@ public class ClientDaemon implements ControlCommand {
             trusted.put("snapshot", m.snapshotVersion());
             trusted.put("targets", m.targetsVersion());
         });
+        Map.Entry<String, Long> role = kernelRole;
+        if (role != null && !trusted.isEmpty()) {
+            trusted.put(role.getKey(), role.getValue()); // so the server stops resending an unchanged kernel role
+        }
         long[] uptime = uptime(now);
         AppliedPatch applied = s.applied();
         CheckInRequest request = new CheckInRequest(e.machineId(), WireKernel.of(running), s.patchState(),
@@ -433,7 +438,9 @@ public class ClientDaemon implements ControlCommand {
         Map<String, VerifiedTarget> targets;
         try {
             verifier.refresh(source, now);
-            targets = verifier.targetsFor(running, source, now).map(DelegatedTargets::targets).orElse(Map.of());
+            Optional<DelegatedTargets> kernelTargets = verifier.targetsFor(running, source, now);
+            kernelRole = kernelTargets.map(t -> Map.entry(t.role(), t.version())).orElse(null);
+            targets = kernelTargets.map(DelegatedTargets::targets).orElse(Map.of());
             TrustKey key = TufKeys.fromKeyObject(e.directiveKey());
             verified = trust.verifyDirective(directive.getBytes(StandardCharsets.UTF_8), key, new MachineId(e.machineId()),
                     state.directiveCounter(), targets, now);
