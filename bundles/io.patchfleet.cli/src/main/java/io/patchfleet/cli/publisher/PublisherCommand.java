@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         description = {"Publish livepatch modules in a TUF repository folder, signed with the publisher's offline keys.",
             "Clients install only modules whose bytes match these signed targets; on-prem servers mirror the folder verbatim."},
         subcommands = {InitCommand.class, AddCommand.class, RevokeCommand.class, SignCommand.class,
-            RotateKeyCommand.class, VerifyCommand.class, PublisherStatusCommand.class},
+            RotateKeyCommand.class, VerifyCommand.class, PublisherStatusCommand.class, SampleModuleCommand.class},
         commandListHeading = "%nCommands:%n",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:bad usage", "4:the command failed; the message says why",
@@ -53,6 +53,6 @@ public final class PublisherCommand implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(),
-                "a publisher command is required: init, add, revoke, sign, rotate-key, verify or status");
+                "a publisher command is required: init, add, revoke, sign, rotate-key, verify, status or sample-module");
     }
 }
