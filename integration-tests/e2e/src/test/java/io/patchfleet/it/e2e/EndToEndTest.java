@@ -308,6 +308,67 @@ class EndToEndTest {
 
     @Test
     @Order(8)
+    void aStalledTransitionIsReversedAndTheKernelKeepsThePreviousPatch() throws Exception {
+        // Given a client that waits 2 s for a transition, and a simulated kernel on which version 5's never finishes
+        Configuration client = configAdmin.getConfiguration("io.patchfleet.client", "?");
+        Hashtable<String, Object> clientProps = copy(client);
+        Hashtable<String, Object> shortTimeout = copy(client);
+        shortTimeout.put("transition.timeout.seconds", 2);
+        client.update(shortTimeout);
+        Configuration simulated = configAdmin.getConfiguration("io.patchfleet.kernel.simulated", "?");
+        Hashtable<String, Object> kernelProps = copy(simulated);
+        Hashtable<String, Object> stalling = copy(simulated);
+        stalling.put("module.faults", new String[] {"lkp_e2e_5:stall"});
+        reconfigureKernel(simulated, stalling);
+        try {
+            publish(5, "lkp_e2e_5");
+            // When the machine checks in
+            assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            // Then the transition was reversed, version 5 unloaded, and version 2 still runs
+            assertEquals("apply-failed", kernelField("patchState"), String.valueOf(statusVerbose()));
+            assertEquals(2, ((Number) kernelField("patchVersion")).intValue());
+            String message = String.valueOf(statusField("message"));
+            assertTrue(message.contains("reversed and unloaded") && message.contains("2718 fio"), message);
+            assertTrue(Files.notExists(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_5")), "version 5 unloaded");
+            assertEquals("1", Files.readString(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_2/enabled")).trim(),
+                    "version 2 still enabled");
+        } finally {
+            client.update(clientProps);
+            reconfigureKernel(simulated, kernelProps);
+        }
+    }
+
+    /** Updates the simulated kernel's configuration and waits until the daemon restarted on the new kernel service. */
+    private void reconfigureKernel(Configuration simulated, Hashtable<String, Object> props) throws Exception {
+        long before = simulatedKernelServiceId();
+        simulated.update(props);
+        waitFor(() -> {
+            long now = simulatedKernelServiceId();
+            return now != -1 && now != before && KERNEL.release().equals(kernelField("running"));
+        }, "the client runs on the reconfigured simulated kernel");
+    }
+
+    private long simulatedKernelServiceId() {
+        try {
+            var refs = context.getServiceReferences((String) null, "(service.pid=io.patchfleet.kernel.simulated)");
+            return refs == null || refs.length == 0 ? -1 : (Long) refs[0].getProperty("service.id");
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Hashtable<String, Object> copy(Configuration c) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        var current = c.getProperties();
+        for (var keys = current.keys(); keys.hasMoreElements();) {
+            String k = keys.nextElement();
+            props.put(k, current.get(k));
+        }
+        return props;
+    }
+
+    @Test
+    @Order(9)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -318,7 +379,7 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
