@@ -338,6 +338,31 @@ class EndToEndTest {
         }
     }
 
+    @Test
+    @Order(9)
+    void expiredPublisherMetadataIsRefusedAndTheKernelIsLeftAlone() throws Exception {
+        // Given the publisher's newest timestamp expired (published with a 4 s lifetime, mirrored, then outlived)
+        trust.publisher().publish(repo, new PublishRequest(List.of(), Set.of(), Duration.ofDays(30), Duration.ofSeconds(4)),
+                keys, Instant.now());
+        TimeUnit.SECONDS.sleep(6);
+        try {
+            // When the machine checks in, then the check-in fails on the expired metadata and version 2 keeps running
+            // (refresh --wait exits 0 here: the daemon ran the check-in; the state says it failed)
+            cli(new ClientVerbs.Refresh(null), "refresh", "--wait");
+            assertEquals("check-failed", kernelField("checkState"), String.valueOf(statusVerbose()));
+            String message = String.valueOf(statusField("message"));
+            assertTrue(message.toLowerCase(java.util.Locale.ROOT).contains("expired"), message);
+            assertEquals(2, ((Number) kernelField("patchVersion")).intValue());
+            assertEquals("1", Files.readString(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_2/enabled")).trim());
+        } finally {
+            // And once the publisher signs a fresh timestamp, check-ins succeed again
+            trust.publisher().publish(repo, new PublishRequest(List.of(), Set.of(), Duration.ofDays(30), Duration.ofDays(1)),
+                    keys, Instant.now());
+        }
+        waitFor(() -> cli(new ClientVerbs.Refresh(null), "refresh", "--wait") == ExitCodes.OK
+                && "checked".equals(kernelField("checkState")), "a check-in with fresh metadata");
+    }
+
     /** Updates the simulated kernel's configuration and waits until the daemon restarted on the new kernel service. */
     private void reconfigureKernel(Configuration simulated, Hashtable<String, Object> props) throws Exception {
         long before = simulatedKernelServiceId();
@@ -368,7 +393,7 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -379,7 +404,7 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
