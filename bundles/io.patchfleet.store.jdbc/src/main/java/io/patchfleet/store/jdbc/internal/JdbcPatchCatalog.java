@@ -29,6 +29,13 @@ public final class JdbcPatchCatalog implements PatchCatalog {
             + "r.description, r.published_at, r.supersedes, r.revoked, r.promoted_to";
     private static final String KERNEL_IS = "r.kernel_release = ? AND r.kernel_arch = ? AND r.kernel_flavour = ? "
             + "AND r.kernel_build = ?";
+    /**
+     * A machine's running kernel against releases, as {@link KernelId#matches} defines it: a
+     * release published without a build (the publisher reads vermagic, which names no build)
+     * serves every build of its release, architecture and flavour; one with a build only that build.
+     */
+    private static final String RUNS_ON = "r.kernel_release = ? AND r.kernel_arch = ? AND r.kernel_flavour = ? "
+            + "AND (r.kernel_build = '' OR r.kernel_build = ? OR ? = '')";
 
     private final Database db;
 
@@ -98,8 +105,8 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         Objects.requireNonNull(kernel, "kernel");
         // Cached until the next catalog or tier write (StoreCaches): the check-in hot path asks this.
         return db.caches().catalog(List.of("by-kernel", kernel), key -> db.inTransaction(c -> List.copyOf(releases(c,
-                "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS + " ORDER BY r.patch_version",
-                kernelArgs(kernel)))));
+                "SELECT " + COLUMNS + " FROM patch_releases r WHERE " + RUNS_ON + " ORDER BY r.patch_version",
+                runsOnArgs(kernel)))));
     }
 
     @Override
@@ -116,9 +123,9 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         // Cached until the next catalog or tier write (StoreCaches): the check-in hot path asks this.
         return db.caches().catalog(List.of("available", kernel, tier), key -> db.inTransaction(c -> {
             int position = Tiers.position(c, tier);
-            Object[] args = {kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), position};
+            Object[] args = {kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), kernel.build(), position};
             return List.copyOf(releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
-                    + " WHERE " + KERNEL_IS + " AND r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.patch_version",
+                    + " WHERE " + RUNS_ON + " AND r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.patch_version",
                     args));
         }));
     }
@@ -188,8 +195,8 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         return new StoreException(StoreException.Reason.NOT_FOUND, "no release " + kernel + " #" + version);
     }
 
-    private static Object[] kernelArgs(KernelId k) {
-        return new Object[] {k.release(), k.architecture(), k.flavour(), k.build()};
+    private static Object[] runsOnArgs(KernelId k) {
+        return new Object[] {k.release(), k.architecture(), k.flavour(), k.build(), k.build()};
     }
 
     private static Optional<Row> find(Connection c, KernelId kernel, long version) throws SQLException {

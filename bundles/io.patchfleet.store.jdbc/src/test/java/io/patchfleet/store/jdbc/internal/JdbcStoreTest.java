@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchfleet.model.Machine;
 import io.patchfleet.model.MachineEvent;
+import io.patchfleet.model.KernelId;
 import io.patchfleet.model.MachineId;
 import io.patchfleet.model.MachineReport;
 import io.patchfleet.model.PatchRelease;
@@ -87,6 +88,23 @@ class JdbcStoreTest {
     }
 
     // ---- schema -------------------------------------------------------------------------
+
+    @Test
+    void aReleaseWithoutABuildServesEveryBuildOfItsKernelAndABuiltOneOnlyItsOwn() throws Exception {
+        // The publisher reads vermagic, which names no build: such a release must reach machines,
+        // which always report their uname -v.
+        assertTrue(catalog.add(release(K2, 1)));
+        KernelId running = KernelId.of(K2.release(), K2.architecture(), "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1");
+        assertEquals(List.of(release(K2, 1)), catalog.findByKernel(running));
+        assertEquals(List.of(release(K2, 1)), catalog.findAvailable(running, EDGE));
+
+        assertTrue(catalog.add(release(K1, 1)));
+        KernelId otherBuild = KernelId.of(K1.release(), K1.architecture(), "#102-Ubuntu SMP another build");
+        assertEquals(List.of(), catalog.findByKernel(otherBuild), "a release for one build is not offered to another");
+        assertEquals(List.of(release(K1, 1)), catalog.findByKernel(K1));
+        KernelId unknownBuild = KernelId.of(K1.release(), K1.architecture(), "");
+        assertEquals(List.of(release(K1, 1)), catalog.findAvailable(unknownBuild, EDGE));
+    }
 
     @Test
     void migrationsApplyOnceAndReopeningIsIdempotent() throws Exception {
