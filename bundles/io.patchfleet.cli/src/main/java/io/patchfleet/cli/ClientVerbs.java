@@ -186,6 +186,10 @@ public final class ClientVerbs {
                 }
             }
             out().flush();
+            // With --wait the outcome decides the exit code, as documented: a failed check-in is 4.
+            if (await && r.get("kernel") instanceof Map<?, ?> k && "check-failed".equals(k.get("checkState"))) {
+                return ExitCodes.FAILED;
+            }
             return ExitCodes.OK;
         }
     }

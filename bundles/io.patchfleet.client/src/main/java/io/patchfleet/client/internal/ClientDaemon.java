@@ -759,6 +759,13 @@ public class ClientDaemon implements ControlCommand {
         } catch (TrustException e) {
             throw new ControlException("enroll-refused", "The server's directive key is malformed: " + e.getMessage());
         }
+        if (r.publisherRoot() == null || r.publisherRoot().isBlank()) {
+            // The server has not mirrored a publisher repository yet: nothing to pin against, and
+            // nothing it could direct this machine to apply. Enrolling is refused rather than
+            // leaving a machine enabled without a trusted root.
+            throw new ControlException("no-publisher-root", "The server " + server + " serves no publisher metadata yet "
+                    + "(no publisher repository mirrored); enable again once it does");
+        }
         // The publisher root: the pin decides, not the server. The verifier checks the root the
         // server handed out against the pin, then runs a whole TUF update from it, into a new
         // store that replaces the old one only when everything verified.
