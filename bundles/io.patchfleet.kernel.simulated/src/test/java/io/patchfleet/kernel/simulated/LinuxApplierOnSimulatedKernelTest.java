@@ -183,7 +183,7 @@ class LinuxApplierOnSimulatedKernelTest {
                 // stalls
             }
         });
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (kernel.signals("lkp_1") == 0 && System.nanoTime() < until) {
             Thread.sleep(10);
         }
@@ -230,7 +230,7 @@ class LinuxApplierOnSimulatedKernelTest {
                 throw new IllegalStateException(e);
             }
         });
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!loaded("lkp_1") && System.nanoTime() < until) {
             Thread.sleep(5);
         }
@@ -246,7 +246,7 @@ class LinuxApplierOnSimulatedKernelTest {
         applier.apply(module("lkp_1", SimulatedModules.Flag.NO_REPLACE), "lkp_1", OPTIONS);
         // Someone else starts disabling lkp_1: the kernel answers EBUSY to loads until it is done.
         Files.writeString(root.resolve("sys/kernel/livepatch/lkp_1/enabled"), "0\n");
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!"1".equals(Files.readString(root.resolve("sys/kernel/livepatch/lkp_1/transition")).trim()) && System.nanoTime() < until) {
             Thread.sleep(5);
         }
