@@ -1,11 +1,8 @@
 package io.patchfleet.kernel.linux.internal;
 
-import io.patchfleet.kernel.api.ApplyOptions;
-import io.patchfleet.kernel.api.ApplyResult;
 import io.patchfleet.kernel.api.KernelApplier;
-import io.patchfleet.kernel.api.KernelException;
-import io.patchfleet.kernel.api.LoadedPatch;
 import io.patchfleet.kernel.api.Preflight;
+import io.patchfleet.kernel.linux.ForwardingKernelApplier;
 import io.patchfleet.kernel.linux.LinuxApplier;
 import io.patchfleet.model.KernelId;
 import java.nio.file.Path;
@@ -24,7 +21,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  */
 @Component(service = KernelApplier.class, property = "kernel=linux", configurationPid = LinuxKernelComponent.PID)
 @Designate(ocd = LinuxKernelComponent.Config.class)
-public final class LinuxKernelComponent implements KernelApplier {
+public final class LinuxKernelComponent extends ForwardingKernelApplier {
     public static final String PID = "io.patchfleet.kernel.linux";
 
     @ObjectClassDefinition(name = "Patchfleet Linux kernel applier",
@@ -60,32 +57,7 @@ public final class LinuxKernelComponent implements KernelApplier {
     }
 
     @Override
-    public KernelId runningKernel() throws KernelException {
-        return applier.runningKernel();
-    }
-
-    @Override
-    public List<LoadedPatch> loadedPatches() throws KernelException {
-        return applier.loadedPatches();
-    }
-
-    @Override
-    public Preflight preflight() throws KernelException {
-        return applier.preflight();
-    }
-
-    @Override
-    public ApplyResult apply(Path moduleFile, String expectedPatchName, ApplyOptions options) throws KernelException {
-        return applier.apply(moduleFile, expectedPatchName, options);
-    }
-
-    @Override
-    public void disable(String patchName, Duration transitionTimeout) throws KernelException {
-        applier.disable(patchName, transitionTimeout);
-    }
-
-    @Override
-    public void unload(String patchName) throws KernelException {
-        applier.unload(patchName);
+    protected KernelApplier delegate() {
+        return applier;
     }
 }

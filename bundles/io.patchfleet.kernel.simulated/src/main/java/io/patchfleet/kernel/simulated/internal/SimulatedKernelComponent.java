@@ -1,11 +1,8 @@
 package io.patchfleet.kernel.simulated.internal;
 
-import io.patchfleet.kernel.api.ApplyOptions;
-import io.patchfleet.kernel.api.ApplyResult;
 import io.patchfleet.kernel.api.KernelApplier;
-import io.patchfleet.kernel.api.KernelException;
-import io.patchfleet.kernel.api.LoadedPatch;
 import io.patchfleet.kernel.api.Preflight;
+import io.patchfleet.kernel.linux.ForwardingKernelApplier;
 import io.patchfleet.kernel.linux.LinuxApplier;
 import io.patchfleet.kernel.simulated.SimulatedKernel;
 import io.patchfleet.model.KernelId;
@@ -31,7 +28,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Component(service = KernelApplier.class, property = "kernel=simulated", configurationPid = SimulatedKernelComponent.PID,
         configurationPolicy = org.osgi.service.component.annotations.ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SimulatedKernelComponent.Config.class)
-public final class SimulatedKernelComponent implements KernelApplier {
+public final class SimulatedKernelComponent extends ForwardingKernelApplier {
     public static final String PID = "io.patchfleet.kernel.simulated";
     static final String DATA_PROPERTY = "patchfleet.data";
 
@@ -142,32 +139,7 @@ public final class SimulatedKernelComponent implements KernelApplier {
     }
 
     @Override
-    public KernelId runningKernel() throws KernelException {
-        return applier.runningKernel();
-    }
-
-    @Override
-    public List<LoadedPatch> loadedPatches() throws KernelException {
-        return applier.loadedPatches();
-    }
-
-    @Override
-    public Preflight preflight() throws KernelException {
-        return applier.preflight();
-    }
-
-    @Override
-    public ApplyResult apply(Path moduleFile, String expectedPatchName, ApplyOptions options) throws KernelException {
-        return applier.apply(moduleFile, expectedPatchName, options);
-    }
-
-    @Override
-    public void disable(String patchName, Duration transitionTimeout) throws KernelException {
-        applier.disable(patchName, transitionTimeout);
-    }
-
-    @Override
-    public void unload(String patchName) throws KernelException {
-        applier.unload(patchName);
+    protected KernelApplier delegate() {
+        return applier;
     }
 }
