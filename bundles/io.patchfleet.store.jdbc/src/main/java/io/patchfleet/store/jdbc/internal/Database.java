@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
@@ -77,11 +78,21 @@ public final class Database implements AutoCloseable {
         @AttributeDefinition(name = "Connection wait (ms)",
                 description = "How long an operation waits for a free connection before failing as unavailable", min = "1")
         long acquire_timeout_ms() default 5000;
+
+        @AttributeDefinition(name = "Last-seen fold interval (s)", description = "How often the journal of steady-state "
+                + "check-ins is folded into the machines table (one row update per machine per interval)", min = "1")
+        long seen_fold_interval_seconds() default 900;
+
+        @AttributeDefinition(name = "Last-seen journal segment (MB)",
+                description = "A journal segment this large is folded before its interval ends", min = "1")
+        long seen_segment_mb() default 256;
     }
 
     /** Everything a database needs, independent of OSGi (tests build it by hand). */
-    public record Settings(String url, String user, String password, int poolSize, Duration acquireTimeout) {
+    public record Settings(String url, String user, String password, int poolSize, Duration acquireTimeout,
+            Duration seenFoldInterval, long seenSegmentBytes) {
         public Settings {
+            Objects.requireNonNull(seenFoldInterval, "seenFoldInterval");
             Objects.requireNonNull(url, "url");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(password, "password");
@@ -92,15 +103,37 @@ public final class Database implements AutoCloseable {
             }
         }
 
+        public Settings(String url, String user, String password, int poolSize, Duration acquireTimeout) {
+            this(url, user, password, poolSize, acquireTimeout, Duration.ofMinutes(15), 256L << 20);
+        }
+
         /** The embedded default: {@code dataDir/db/patchfleet}. */
         public static Settings embedded(Path dataDir) {
             return new Settings("jdbc:hsqldb:file:" + dataDir.toAbsolutePath().resolve("db").resolve("patchfleet"),
                     "SA", "", 8, Duration.ofSeconds(5));
         }
+
+        /**
+         * Where the last-seen journal of a file database lives ({@code <database>.seen/} beside
+         * its files); null for an in-memory database.
+         */
+        Path journalDir() {
+            String rest = url.substring("jdbc:hsqldb:".length());
+            int semicolon = rest.indexOf(';');
+            if (semicolon >= 0) {
+                rest = rest.substring(0, semicolon);
+            }
+            if (!rest.startsWith("file:")) {
+                return null;
+            }
+            return Path.of(rest.substring("file:".length()) + ".seen");
+        }
     }
 
     private final ConnectionPool pool;
     private final StoreCaches caches = new StoreCaches();
+    private final FleetIndex fleet = new FleetIndex();
+    private final SeenJournal seen;
     private final Clock clock;
     private final String url;
     private final Properties props = new Properties();
@@ -147,6 +180,28 @@ public final class Database implements AutoCloseable {
             shutdownQuietly();
             throw e;
         }
+        try {
+            this.seen = new SeenJournal(settings.journalDir(), this::fold, settings.seenFoldInterval(), settings.seenSegmentBytes());
+        } catch (StoreException | RuntimeException e) {
+            shutdownQuietly();
+            throw e;
+        }
+        fleet.startLoading(this, ms -> { });
+    }
+
+    /** One batch of journaled check-ins into the machines table; {@code last_seen} never moves back. */
+    private void fold(java.util.List<java.util.Map.Entry<String, SeenJournal.Seen>> batch) throws StoreException {
+        inTransaction(c -> {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE machines SET last_seen = ?, uptime_ms = ? "
+                    + "WHERE machine_id = ? AND (last_seen IS NULL OR last_seen < ?)")) {
+                for (java.util.Map.Entry<String, SeenJournal.Seen> e : batch) {
+                    Instant at = e.getValue().at();
+                    Sql.bind(ps, at, e.getValue().uptimeMs(), e.getKey(), at).addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
     }
 
     private static Settings settings(BundleContext context, Config config) {
@@ -160,7 +215,8 @@ public final class Database implements AutoCloseable {
             url = Settings.embedded(Path.of(data)).url();
         }
         return new Settings(url, config.user(), config.password(), config.pool_size(),
-                Duration.ofMillis(config.acquire_timeout_ms()));
+                Duration.ofMillis(config.acquire_timeout_ms()), Duration.ofSeconds(config.seen_fold_interval_seconds()),
+                config.seen_segment_mb() << 20);
     }
 
     /** The store's clock: receive times, token expiry, audit times. */
@@ -204,6 +260,16 @@ public final class Database implements AutoCloseable {
     /** The read caches of the stores that share this database. */
     StoreCaches caches() {
         return caches;
+    }
+
+    /** Every enrolled machine in memory (the check-in path's reads). */
+    FleetIndex fleet() {
+        return fleet;
+    }
+
+    /** The durable last-seen journal of steady-state check-ins. */
+    SeenJournal seen() {
+        return seen;
     }
 
     /** {@link #inTransaction} for writes to releases, promotions or tiers: catalog caches drop after it. */
@@ -256,6 +322,10 @@ public final class Database implements AutoCloseable {
     @Deactivate
     @Override
     public void close() {
+        fleet.stopLoading();
+        if (seen != null) {
+            seen.close();
+        }
         shutdownQuietly();
         LOG.info("Database {} shut down", url);
     }

@@ -126,37 +126,29 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             }
             return new Enrollment(Machines.find(c, machine).orElseThrow(), credential, known);
         });
-        if (enrollment.reenrolled()) {
-            db.caches().machinesChanged(); // the old credential must stop working at once
-        }
+        // After the commit: the new credential works and a replaced one stops working at once.
+        db.fleet().refresh(db, machine);
         return enrollment;
     }
 
     /**
-     * Cached (StoreCaches): a machine checking in is found here, then by id through the same
-     * cache, with one query for both.
+     * Answered from the {@link FleetIndex} (a database read only while the index still loads).
      */
     @Override
     public Optional<MachineId> authenticate(String credential) throws StoreException {
         Objects.requireNonNull(credential, "credential");
         String hash = Secrets.hash(credential);
-        StoreCaches caches = db.caches();
-        Machine cached = caches.byCredential(hash);
-        if (cached != null) {
-            return Optional.of(cached.id());
+        FleetIndex fleet = db.fleet();
+        FleetIndex.Entry known = fleet.byCredential(hash);
+        if (known != null) {
+            return Optional.of(known.machine.id());
         }
-        long generation = caches.machineGeneration();
-        Optional<Machine> found = db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT machine_id, tier_name, tags, enrolled_at FROM machines WHERE credential_hash = ?")) {
-                ps.setString(1, hash);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(Machines.machine(rs)) : Optional.<Machine>empty();
-                }
-            }
-        });
-        found.ifPresent(m -> caches.putMachine(m, hash, generation));
-        return found.map(Machine::id);
+        if (fleet.complete()) {
+            return Optional.empty(); // the index holds every machine: no database read for a wrong credential
+        }
+        Optional<FleetIndex.Entry> found = db.inTransaction(c -> fleet.readByCredential(c, hash));
+        found.ifPresent(fleet::cacheRead);
+        return found.map(e -> e.machine.id());
     }
 
     /** {@code null} if the machine is unknown; else the token that enrolled it (empty if none). */

@@ -56,6 +56,9 @@ public final class JdbcMachineStore implements MachineStore {
             + "m.kernel_release, m.kernel_arch, m.kernel_flavour, m.kernel_build, m.patch_state, m.patch_version, "
             + "m.client_version, m.boot_time, m.uptime_ms";
 
+    /** The state counted for a machine that never reported (what the SQL's COALESCE says too). */
+    private static final PatchState NEVER_REPORTED = PatchState.fromWire("needs-check");
+
     /** Most reports in one group commit. */
     static final int MAX_BATCH = 1000;
 
@@ -71,11 +74,9 @@ public final class JdbcMachineStore implements MachineStore {
     public Machine enroll(Machine machine) throws StoreException {
         Objects.requireNonNull(machine, "machine");
         String tags = Machines.tags(machine.tags());
-        try {
-            return enrollInTransaction(machine, tags);
-        } finally {
-            db.caches().machinesChanged();
-        }
+        Machine enrolled = enrollInTransaction(machine, tags);
+        db.fleet().refresh(db, machine.id());
+        return enrolled;
     }
 
     private Machine enrollInTransaction(Machine machine, String tags) throws StoreException {
@@ -94,15 +95,17 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public Optional<Machine> find(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
-        StoreCaches caches = db.caches();
-        Machine cached = caches.byId(id);
-        if (cached != null) {
-            return Optional.of(cached);
+        FleetIndex fleet = db.fleet();
+        FleetIndex.Entry known = fleet.byId(id);
+        if (known != null) {
+            return Optional.of(known.machine);
         }
-        long generation = caches.machineGeneration();
-        Optional<Machine> found = db.inTransaction(c -> Machines.find(c, id));
-        found.ifPresent(m -> caches.putMachine(m, null, generation));
-        return found;
+        if (fleet.complete()) {
+            return Optional.empty();
+        }
+        Optional<FleetIndex.Entry> found = db.inTransaction(c -> fleet.read(c, id));
+        found.ifPresent(fleet::cacheRead);
+        return found.map(e -> e.machine);
     }
 
     @Override
@@ -123,11 +126,25 @@ public final class JdbcMachineStore implements MachineStore {
         });
     }
 
+    /**
+     * A steady-state check-in of a machine the {@link FleetIndex} knows goes to the
+     * {@link SeenJournal} (durable append, no database write); everything else to the group-commit
+     * writer. Both return after the fsync that holds the check-in.
+     */
     @Override
     public void recordReport(StoredReport stored) throws StoreException {
         Objects.requireNonNull(stored, "report");
+        MachineReport r = stored.report();
+        if (r.events().isEmpty()) {
+            FleetIndex.Entry known = db.fleet().byId(r.machineId());
+            FleetIndex.Reported last = known == null ? null : known.reported;
+            if (last != null && last.sameAs(r)) {
+                db.seen().append(r.machineId().value(), Sql.micros(stored.receivedAt()), r.uptime().toMillis());
+                return;
+            }
+        }
         if (!writer().write(stored)) {
-            throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + stored.report().machineId() + " is not enrolled");
+            throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + r.machineId() + " is not enrolled");
         }
     }
 
@@ -136,7 +153,9 @@ public final class JdbcMachineStore implements MachineStore {
         if (w == null) {
             synchronized (this) {
                 if (writer == null) {
-                    writer = new ReportWriter(db, JdbcMachineStore::write, MAX_BATCH, "patchfleet-report-writer");
+                    FleetIndex fleet = db.fleet();
+                    writer = new ReportWriter(db, JdbcMachineStore::write, MAX_BATCH, "patchfleet-report-writer",
+                            report -> fleet.reported(report.machineId(), FleetIndex.Reported.of(report)));
                 }
                 w = writer;
             }
@@ -221,6 +240,24 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public Optional<StoredReport> lastReport(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
+        return lastReportInDatabase(id).map(this::withJournal);
+    }
+
+    /**
+     * A report with the machine's newest journaled steady-state check-in, if that is newer than
+     * what the database holds: same fields, that check-in's time and uptime, no events.
+     */
+    private StoredReport withJournal(StoredReport s) {
+        SeenJournal.Seen j = db.seen().get(s.report().machineId().value());
+        if (j == null || !j.at().isAfter(s.receivedAt())) {
+            return s;
+        }
+        MachineReport r = s.report();
+        return new StoredReport(new MachineReport(r.machineId(), r.kernel(), r.patchState(), r.patchVersion(),
+                r.clientVersion(), r.bootTime(), Duration.ofMillis(j.uptimeMs()), List.of()), j.at());
+    }
+
+    private Optional<StoredReport> lastReportInDatabase(MachineId id) throws StoreException {
         return db.inTransaction(c -> {
             StoredReport row;
             Long reportId;
@@ -261,47 +298,192 @@ public final class JdbcMachineStore implements MachineStore {
         try {
             return db.inTransaction(c -> Sql.update(c, "DELETE FROM machines WHERE machine_id = ?", id.value()) == 1);
         } finally {
-            db.caches().machinesChanged();
+            db.fleet().refresh(db, id);
+            db.seen().forget(id.value());
         }
     }
 
+    /**
+     * Machines matching {@code filter}, in id order. Last-seen values come from the database and
+     * the journal ({@link #withJournal}); a filter on last seen with values still in the journal
+     * is applied here, over the rows matching the other criteria (a key-ordered scan), because
+     * the database's {@code last_seen} may be older than the truth until the journal is folded.
+     */
     @Override
     public List<MachineStatus> query(MachineFilter filter, int offset, int limit) throws StoreException {
         Objects.requireNonNull(filter, "filter");
         checkPage(offset, limit);
+        if (filtersOnJournal(filter)) {
+            List<MachineStatus> out = new ArrayList<>();
+            int[] skip = {offset};
+            scan(filter, status -> {
+                if (skip[0] > 0) {
+                    skip[0]--;
+                    return true;
+                }
+                out.add(status);
+                return out.size() < limit;
+            });
+            return out;
+        }
         List<Object> args = new ArrayList<>();
         String where = where(filter, args);
         args.add(offset);
         args.add(limit);
-        return db.inTransaction(c -> {
+        List<MachineStatus> rows = db.inTransaction(c -> {
             List<MachineStatus> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + STATUS_COLUMNS + " FROM machines m" + where
                     + " ORDER BY m.machine_id OFFSET ? ROWS FETCH FIRST ? ROWS ONLY")) {
                 try (ResultSet rs = Sql.bind(ps, args.toArray()).executeQuery()) {
                     while (rs.next()) {
-                        Machine m = Machines.machine(rs);
-                        Instant seen = Sql.instant(rs, "last_seen");
-                        Optional<StoredReport> last = seen == null ? Optional.empty()
-                                : Optional.of(new StoredReport(report(rs, m.id(), List.of()), seen));
-                        out.add(new MachineStatus(m, last));
+                        out.add(status(rs));
                     }
                 }
             }
             return out;
         });
+        List<MachineStatus> out = new ArrayList<>(rows.size());
+        for (MachineStatus m : rows) {
+            out.add(new MachineStatus(m.machine(), m.lastReport().map(this::withJournal)));
+        }
+        return out;
+    }
+
+    private static MachineStatus status(ResultSet rs) throws SQLException {
+        Machine m = Machines.machine(rs);
+        Instant seen = Sql.instant(rs, "last_seen");
+        return new MachineStatus(m, seen == null ? Optional.empty() : Optional.of(new StoredReport(report(rs, m.id(), List.of()), seen)));
+    }
+
+    private boolean filtersOnJournal(MachineFilter f) {
+        return (f.seenAfter().isPresent() || f.seenBefore().isPresent()) && !db.seen().isEmpty();
+    }
+
+    private static boolean seenMatches(MachineFilter f, Optional<StoredReport> last) {
+        Instant seen = last.map(StoredReport::receivedAt).orElse(null);
+        if (f.seenAfter().isPresent() && (seen == null || seen.isBefore(f.seenAfter().get()))) {
+            return false;
+        }
+        return f.seenBefore().isEmpty() || seen == null || seen.isBefore(f.seenBefore().get());
+    }
+
+    /** A visitor of {@link #scan}; returns false to stop. */
+    @FunctionalInterface
+    private interface Visitor {
+        boolean visit(MachineStatus status) throws StoreException;
+    }
+
+    /**
+     * Every machine matching {@code filter} in id order, its last seen time merged with the
+     * journal and the last-seen criteria applied to the merged value; pages of
+     * {@link FleetIndex#PAGE} rows by key, so a million machines never sit in memory at once.
+     */
+    private void scan(MachineFilter filter, Visitor visitor) throws StoreException {
+        MachineFilter rest = new MachineFilter(filter.tier(), filter.kernelRelease(), filter.patchVersion(),
+                filter.patchState(), Optional.empty(), Optional.empty());
+        String after = "";
+        while (true) {
+            List<Object> args = new ArrayList<>();
+            String where = where(rest, args);
+            args.add(after);
+            String sql = "SELECT " + STATUS_COLUMNS + " FROM machines m" + (where.isEmpty() ? " WHERE " : where + " AND ")
+                    + "m.machine_id > ? ORDER BY m.machine_id FETCH FIRST " + FleetIndex.PAGE + " ROWS ONLY";
+            List<MachineStatus> page = db.inTransaction(c -> {
+                List<MachineStatus> out = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    try (ResultSet rs = Sql.bind(ps, args.toArray()).executeQuery()) {
+                        while (rs.next()) {
+                            out.add(status(rs));
+                        }
+                    }
+                }
+                return out;
+            });
+            for (MachineStatus m : page) {
+                MachineStatus merged = new MachineStatus(m.machine(), m.lastReport().map(this::withJournal));
+                if (seenMatches(filter, merged.lastReport()) && !visitor.visit(merged)) {
+                    return;
+                }
+            }
+            if (page.size() < FleetIndex.PAGE) {
+                return;
+            }
+            after = page.get(page.size() - 1).machine().id().value();
+        }
     }
 
     @Override
     public long count(MachineFilter filter) throws StoreException {
         Objects.requireNonNull(filter, "filter");
+        if (filtersOnJournal(filter)) {
+            long[] n = {0};
+            scan(filter, m -> {
+                n[0]++;
+                return true;
+            });
+            return n[0];
+        }
         List<Object> args = new ArrayList<>();
         String where = where(filter, args);
         return db.inTransaction(c -> Sql.queryLong(c, "SELECT COUNT(*) FROM machines m" + where, args.toArray()));
     }
 
+    /**
+     * Machines per tier, patch version and state. The whole fleet ({@link MachineFilter#ALL}, what
+     * the metrics count) is counted in memory from the {@link FleetIndex} once it is loaded: a
+     * database scan of a million rows takes a core for over a minute.
+     */
     @Override
     public List<HealthCount> patchHealth(MachineFilter filter) throws StoreException {
         Objects.requireNonNull(filter, "filter");
+        Map<TierName, Integer> positions = new LinkedHashMap<>();
+        Map<List<Object>, long[]> counts = new LinkedHashMap<>();
+        if (filter.equals(MachineFilter.ALL) && db.fleet().complete()) {
+            db.inTransaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        positions.put(TierName.of(rs.getString(1)), rs.getInt(2));
+                    }
+                }
+                return null;
+            });
+            for (FleetIndex.Entry e : db.fleet().entries()) {
+                FleetIndex.Reported r = e.reported;
+                List<Object> key = List.of(e.machine.tier(), r == null ? 0L : r.version(), r == null ? NEVER_REPORTED : r.state());
+                counts.computeIfAbsent(key, k -> new long[1])[0]++;
+            }
+        } else if (filtersOnJournal(filter)) {
+            db.inTransaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        positions.put(TierName.of(rs.getString(1)), rs.getInt(2));
+                    }
+                }
+                return null;
+            });
+            scan(filter, m -> {
+                List<Object> key = List.of(m.machine().tier(), m.lastReport().map(s -> s.report().patchVersion()).orElse(0L),
+                        m.lastReport().map(s -> s.report().patchState()).orElse(NEVER_REPORTED));
+                counts.computeIfAbsent(key, k -> new long[1])[0]++;
+                return true;
+            });
+        } else {
+            return patchHealthInDatabase(filter);
+        }
+        List<HealthCount> out = new ArrayList<>();
+        counts.forEach((k, n) -> {
+            if (positions.containsKey((TierName) k.get(0))) {
+                out.add(new HealthCount((TierName) k.get(0), (Long) k.get(1), (PatchState) k.get(2), n[0]));
+            }
+        });
+        out.sort(Comparator.<HealthCount>comparingInt(h -> positions.get(h.tier()))
+                .thenComparingLong(HealthCount::patchVersion).thenComparing(HealthCount::state));
+        return out;
+    }
+
+    private List<HealthCount> patchHealthInDatabase(MachineFilter filter) throws StoreException {
         List<Object> args = new ArrayList<>();
         String where = where(filter, args);
         return db.inTransaction(c -> {

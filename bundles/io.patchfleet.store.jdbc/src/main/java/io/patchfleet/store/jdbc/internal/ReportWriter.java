@@ -38,13 +38,17 @@ final class ReportWriter implements AutoCloseable {
 
     private final Database db;
     private final Work work;
+    private final java.util.function.Consumer<io.patchfleet.model.MachineReport> committed;
     private final int maxBatch;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
-    ReportWriter(Database db, Work work, int maxBatch, String name) {
+    /** {@code committed} runs on the writer's thread after each report's commit, in commit order. */
+    ReportWriter(Database db, Work work, int maxBatch, String name,
+            java.util.function.Consumer<io.patchfleet.model.MachineReport> committed) {
         this.db = db;
+        this.committed = committed;
         this.work = work;
         this.maxBatch = maxBatch;
         this.thread = new Thread(this::run, name);
@@ -119,12 +123,21 @@ final class ReportWriter implements AutoCloseable {
             }
             for (Pending p : batch) {
                 try {
-                    p.done().complete(db.inTransaction(c -> work.write(c, p.report())));
+                    boolean ok = db.inTransaction(c -> work.write(c, p.report()));
+                    if (ok) {
+                        committed.accept(p.report().report());
+                    }
+                    p.done().complete(ok);
                 } catch (StoreException single) {
                     p.done().completeExceptionally(single);
                 }
             }
             return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (found[i]) {
+                committed.accept(batch.get(i).report().report());
+            }
         }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).done().complete(found[i]);
