@@ -12,6 +12,8 @@
 #                     intended send time, no coordinated omission)
 #   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins
 #   BENCH_DIR=/tmp/patchfleet-bench    seeded fleet (kept between runs) and run data
+#   FOLD_SECONDS=900  how often the last-seen journal is folded into the database (the product's
+#                     default); set it below DURATION to include a fold's cost in the measurement
 #   HEAP=4g           server heap for the run (the default server flags say 512m; the seeded
 #                     database asks for a 3 GB row cache, see bench/src/CheckInSeed.java)
 # needs: Java 17 (java, jfr), curl, loopback port 18481.
@@ -33,6 +35,7 @@ rate=${RATE:-0}
 first_percent=${FIRST_PERCENT:-2}
 change_percent=${CHANGE_PERCENT:-3}
 heap=${HEAP:-4g}
+fold_seconds=${FOLD_SECONDS:-900}
 seed=patchfleet-bench-seed
 port=18481
 bench=${BENCH_DIR:-/tmp/patchfleet-bench}
@@ -93,11 +96,20 @@ EOF
 fi
 
 rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
+printf 'seen.fold.interval.seconds = %s\n' "$fold_seconds" >"$run/data/etc/io.patchfleet.store.jdbc.cfg"
 PATCHFLEET_JAVA_OPTS="-Xmx$heap -XX:StartFlightRecording=filename=$run/server.jfr,settings=profile,delay=$((warmup + 5))s,duration=${seconds}s ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
 echo "server ready in $(( $(now_ms) - t0 )) ms" >&2
+# The fleet index (every machine in memory) loads in the background; check-ins are served
+# meanwhile through database reads. Measure the steady state: wait until it is loaded.
+deadline=$(( $(now_ms) + 600000 ))
+until grep -q "Fleet index loaded" "$run/server.log"; do
+  (( $(now_ms) < deadline )) || { echo "fleet index not loaded after 600 s" >&2; exit 1; }
+  sleep 0.5
+done
+grep -o "Fleet index loaded.*" "$run/server.log" >&2
 sleep 3 # the mirror's first refresh at start
 
 java -Xmx1g -XX:+UseSerialGC bench/src/CheckInLoad.java 127.0.0.1 "$port" "$seed" "$reported" "$machines" \
@@ -112,5 +124,6 @@ echo "--- $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(java -vers
 echo "--- store time per check-in operation, whole run (sum seconds / count, from /metrics)"
 grep -E '^patchfleet_checkin_store_duration_seconds_(sum|count)' "$run/metrics.txt" || true
 grep -E 'Counted .* machines by tier and state' "$run/server.log" || true
+grep -E 'Folded|last-seen' "$run/server.log" || true
 echo "--- profile ($run/profile.txt)"
 head -60 "$run/profile.txt"

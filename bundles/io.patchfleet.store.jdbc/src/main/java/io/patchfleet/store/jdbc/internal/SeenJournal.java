@@ -399,7 +399,7 @@ final class SeenJournal implements AutoCloseable {
                 if (s.file() != null) {
                     Files.deleteIfExists(s.file());
                 }
-                LOG.debug("Folded {} machine(s) of last-seen segment {} in {} ms", s.values().size(), s.seq(),
+                LOG.info("Folded {} machine(s) of last-seen segment {} into the database in {} ms", s.values().size(), s.seq(),
                         (System.nanoTime() - t) / 1_000_000);
             } catch (StoreException | IOException | RuntimeException e) {
                 if (closed) {
