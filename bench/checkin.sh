@@ -97,7 +97,7 @@ fi
 
 rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
 printf 'seen.fold.interval.seconds = %s\n' "$fold_seconds" >"$run/data/etc/io.patchfleet.store.jdbc.cfg"
-PATCHFLEET_JAVA_OPTS="-Xmx$heap -XX:StartFlightRecording=filename=$run/server.jfr,settings=profile,delay=$((warmup + 5))s,duration=${seconds}s ${PATCHFLEET_JAVA_OPTS:-}" \
+PATCHFLEET_JAVA_OPTS="-Xmx$heap ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
@@ -110,6 +110,9 @@ until grep -q "Fleet index loaded" "$run/server.log"; do
   sleep 0.5
 done
 grep -o "Fleet index loaded.*" "$run/server.log" >&2
+# JFR records the check-in phase only (after the generator's warm-up).
+jcmd "$server_pid" JFR.start name=bench settings=profile filename="$run/server.jfr" \
+  delay="$((warmup + 1))s" duration="${seconds}s" >/dev/null
 sleep 3 # the mirror's first refresh at start
 
 java -Xmx1g -XX:+UseSerialGC bench/src/CheckInLoad.java 127.0.0.1 "$port" "$seed" "$reported" "$machines" \
