@@ -81,6 +81,35 @@ class OperationsTest {
     }
 
     @Test
+    void theAccessLogWritesOneJsonLinePerRequestWithItsRequestId() throws Exception {
+        java.nio.file.Path log = java.nio.file.Path.of(context.getProperty("patchfleet.data"), "log", "access.log");
+        configure(Map.of("access.log", true));
+        // (Escaping of quotes and newlines is AccessLogTest's; Jetty refuses such paths before the router.)
+        ServerProfileTest.await(() -> http.send(HttpRequest.newBuilder(URI.create(base + "/v1/it/%22quoted"))
+                .header("X-Request-Id", "access-log-it-0001").build(), HttpResponse.BodyHandlers.ofString()),
+                r -> r.statusCode() == 404 && java.nio.file.Files.exists(log) && lines(log).stream()
+                        .anyMatch(l -> l.contains("access-log-it-0001")));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var entry = mapper.readTree(lines(log).stream().filter(l -> l.contains("access-log-it-0001")).findFirst().orElseThrow());
+        assertEquals(404, entry.get("status").asInt());
+        assertEquals("GET", entry.get("method").asText());
+        assertEquals("/v1/it/%22quoted", entry.get("path").asText());
+        assertEquals("unmatched", entry.get("route").asText());
+        assertTrue(entry.get("durationMs").asDouble() >= 0);
+        for (String line : lines(log)) {
+            mapper.readTree(line); // every line parses
+        }
+    }
+
+    private static java.util.List<String> lines(java.nio.file.Path log) {
+        try {
+            return java.nio.file.Files.readAllLines(log);
+        } catch (java.io.IOException e) {
+            return java.util.List.of();
+        }
+    }
+
+    @Test
     void aSaturatedServerSheds503AndStillAnswersProbes() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

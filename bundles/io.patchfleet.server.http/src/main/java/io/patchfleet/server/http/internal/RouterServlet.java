@@ -62,7 +62,20 @@ public class RouterServlet extends HttpServlet {
 
         @AttributeDefinition(name = "Rate limit per address", description = "Requests per second one client address may make; more get 429. 0: no limit", min = "0")
         int rate_limit_per_address() default 0;
+
+        @AttributeDefinition(name = "Access log", description = "One JSON line per request (request id, route, status, "
+                + "duration, principal) in DATA/log/access.log")
+        boolean access_log() default false;
+
+        @AttributeDefinition(name = "Access log size (MB)", description = "Rotate the access log at this size", min = "1")
+        long access_log_max_mb() default 100;
+
+        @AttributeDefinition(name = "Access log files", description = "Rotated access logs kept", min = "1", max = "100")
+        int access_log_files() default 5;
     }
+
+    /** The request attribute carrying the authenticated principal's name, for the access log. */
+    static final String PRINCIPAL_ATTRIBUTE = "io.patchfleet.principal";
 
     /** Probes and scrapes are answered even when the server is saturated. */
     private static final java.util.Set<String> UNLIMITED = java.util.Set.of("/v1/health", "/v1/ready", "/metrics");
@@ -72,6 +85,9 @@ public class RouterServlet extends HttpServlet {
     private volatile RouteTable table = RouteTable.EMPTY;
     private volatile long maxBodyBytes;
     private volatile Limits limits;
+    private final transient String dataDir;
+    private transient AccessLog accessLog; // guarded by this
+    private transient volatile AccessLog currentAccessLog; // what requests write to
 
     /**
      * The HTTP runtime is a mandatory reference so that this servlet, and the readiness property
@@ -79,8 +95,11 @@ public class RouterServlet extends HttpServlet {
      */
     @Activate
     public RouterServlet(@Reference HttpMetrics metrics,
-            @Reference(service = HttpServiceRuntime.class) Map<String, Object> runtime, Config config) {
+            @Reference(service = HttpServiceRuntime.class) Map<String, Object> runtime, Config config,
+            org.osgi.framework.BundleContext context) {
         this.metrics = metrics;
+        this.dataDir = context.getProperty("patchfleet.data");
+        accessLog(config);
         this.maxBodyBytes = config.max_body_bytes();
         this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
         Object endpoint = runtime.get(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
@@ -89,8 +108,37 @@ public class RouterServlet extends HttpServlet {
 
     @Modified
     void modified(Config config) {
+        accessLog(config);
         this.maxBodyBytes = config.max_body_bytes();
         this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
+    }
+
+    /** Opens, re-opens or closes the access log to match the configuration. */
+    private synchronized void accessLog(Config config) {
+        currentAccessLog = null;
+        if (accessLog != null) {
+            accessLog.close();
+            accessLog = null;
+        }
+        if (!config.access_log()) {
+            return;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(dataDir == null ? "." : dataDir, "log", "access.log");
+        try {
+            accessLog = new AccessLog(file, config.access_log_max_mb() << 20, config.access_log_files());
+            currentAccessLog = accessLog;
+        } catch (IOException e) {
+            LOG.error("Access log {} cannot be opened; requests are not logged: {}", file, e.toString());
+        }
+    }
+
+    @org.osgi.service.component.annotations.Deactivate
+    synchronized void deactivate() {
+        currentAccessLog = null;
+        if (accessLog != null) {
+            accessLog.close();
+            accessLog = null;
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -163,7 +211,13 @@ public class RouterServlet extends HttpServlet {
             if (acquired) {
                 limits.release();
             }
-            metrics.record(method, routeLabel, resp.getStatus(), System.nanoTime() - start);
+            long nanos = System.nanoTime() - start;
+            metrics.record(method, routeLabel, resp.getStatus(), nanos);
+            AccessLog log = currentAccessLog;
+            if (log != null) {
+                log.record(requestId, req.getRemoteAddr(), method, req.getRequestURI(), routeLabel, resp.getStatus(), nanos,
+                        req.getAttribute(PRINCIPAL_ATTRIBUTE) instanceof String who ? who : null);
+            }
         }
     }
 
@@ -175,6 +229,7 @@ public class RouterServlet extends HttpServlet {
             ServletApiRequest request = new ServletApiRequest(req, path, found.parameters(), body);
             if (route.scope() != Scope.PUBLIC) {
                 request.principal(authenticators.authenticate(route, request, req.getHeader("Authorization")));
+                request.principal().ifPresent(p -> req.setAttribute(PRINCIPAL_ATTRIBUTE, p.name()));
             }
             ApiResponse response = route.handle(request);
             write(req, resp, response);
