@@ -152,6 +152,10 @@ final class FrameworkLauncher {
         setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
         setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
         setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        // The client agent gates its own loggers by its configured log-level, changeable at run
+        // time (io.patchfleet.client AgentLog); slf4j-simple fixes a level at logger creation, so
+        // it lets everything of the agent through.
+        setIfAbsent("org.slf4j.simpleLogger.log.io.patchfleet.client", "trace");
         setIfAbsent("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
         setIfAbsent("org.slf4j.simpleLogger.log.org.apache.felix.http", "warn");
     }

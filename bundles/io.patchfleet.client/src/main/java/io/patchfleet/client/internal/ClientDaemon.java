@@ -36,7 +36,6 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.patchfleet.client.internal.AgentState.AppliedPatch;
 import io.patchfleet.kernel.api.ApplyOptions;
@@ -89,7 +88,7 @@ import io.patchfleet.trust.tuf.TufKeys;
 @Designate(ocd = ClientDaemon.Config.class)
 public class ClientDaemon implements ControlCommand {
     static final String PID = "io.patchfleet.client";
-    private static final Logger LOG = LoggerFactory.getLogger(ClientDaemon.class);
+    private static final Logger LOG = AgentLog.logger(ClientDaemon.class);
     /** Within this time after a transition settled, a reboot counts as a crash caused by the patch. */
     static final Duration SETTLE_WINDOW = Duration.ofSeconds(10);
 
@@ -139,12 +138,16 @@ public class ClientDaemon implements ControlCommand {
 
         @AttributeDefinition(name = "Transition timeout (s)", description = "How long a patch transition may take before it is reversed", min = "1", max = "600")
         int transition_timeout_seconds() default 75;
+
+        @AttributeDefinition(name = "Health checks", description = "Delays after an apply at which a health event reports whether the patch is still loaded, comma-separated (such as 1m,5m,15m)")
+        String health_checks() default "1m,5m,15m";
     }
 
     private final KernelApplier kernel;
     private final TrustService trust;
     private final ClientFiles files;
     private final CrashGuard guard;
+    private final HealthSchedule health;
     private final Path configDir;
     private final String clientVersion;
     private final RunMode runMode;
@@ -154,7 +157,7 @@ public class ClientDaemon implements ControlCommand {
     private volatile ScheduledFuture<?> nextCheck;
     private volatile Instant nextCheckAt;
     private volatile KernelId runningKernel;
-    private int failures;
+    private volatile int failures;
     private Runnable once;
     private volatile Map.Entry<String, Long> kernelRole;
 
@@ -183,12 +186,14 @@ public class ClientDaemon implements ControlCommand {
     ClientDaemon(Path data, Path configDir, String clientVersion, Config config, KernelApplier kernel, TrustService trust,
             boolean start) throws IOException {
         this.config = config;
+        AgentLog.apply(config.log_level());
         this.kernel = kernel;
         this.trust = trust;
         this.configDir = configDir;
         this.clientVersion = clientVersion;
         this.files = new ClientFiles(data.resolve("client"));
         this.guard = new CrashGuard(files.attempt);
+        this.health = new HealthSchedule(files.health);
         this.state = files.state();
         this.runMode = RunMode.read(Path.of(config.cmdline_file()), configDir.resolve("run-mode"));
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -217,6 +222,13 @@ public class ClientDaemon implements ControlCommand {
 
     @Modified
     void modified(Config newConfig) {
+        org.slf4j.event.Level before = AgentLog.threshold();
+        org.slf4j.event.Level now = AgentLog.apply(newConfig.log_level());
+        if (now != before) {
+            // Said at the more verbose of the two levels, so that the change shows either way.
+            (now.toInt() < before.toInt() ? LOG.atLevel(now) : LOG.atLevel(before))
+                    .log("Log level {} (was {}), from the client configuration", now, before);
+        }
         this.config = newConfig;
         agent.execute(() -> schedule(intervalDelay(0)));
     }
@@ -254,6 +266,7 @@ public class ClientDaemon implements ControlCommand {
         } catch (IOException e) {
             LOG.error("Crash guard marker unreadable: {}", e.getMessage());
         }
+        scheduleHealthChecks(health.pending());
         if (runMode == RunMode.STOP) {
             LOG.warn("Run mode stop: no checks and no patching until the daemon starts in another mode");
             if (once != null) {
@@ -398,6 +411,7 @@ public class ClientDaemon implements ControlCommand {
                 applied == null ? 0 : applied.version(), clientVersion, Instant.ofEpochSecond(uptime[0]).toString(), uptime[1],
                 events.stream().map(EventQueue.Entry::event).toList(), trusted, s.directiveCounter());
         ServerClient server = serverClient(e.server());
+        LOG.debug("Check-in with {}: {} queued events, trusted metadata {}, ETag {}", e.server(), events.size(), trusted, s.etag());
         ServerClient.CheckIn answer;
         try {
             answer = server.checkIn(e.credential(), request, s.etag());
@@ -647,17 +661,46 @@ public class ClientDaemon implements ControlCommand {
         }
         update(state.withApplied(patch, previous));
         LOG.info("Applied patch {} ({}) in {} ms", patch.version(), patch.name(), result.transitionTime().toMillis());
-        for (int minutes : new int[] {1, 5, 15}) {
-            agent.schedule(() -> healthPing(patch, minutes), minutes, TimeUnit.MINUTES);
+        List<String> delays;
+        try {
+            delays = HealthSchedule.delays(config.health_checks());
+        } catch (IllegalArgumentException ex) {
+            LOG.warn("health.checks: {}; using 1m,5m,15m", ex.getMessage());
+            delays = List.of("1m", "5m", "15m");
+        }
+        try {
+            scheduleHealthChecks(health.start(patch.version(), patch.name(), delays, Instant.now()));
+        } catch (IOException ex) {
+            LOG.error("Scheduling the health checks of patch {} failed: {}", patch.version(), ex.getMessage());
         }
     }
 
-    private void healthPing(AppliedPatch patch, int minutes) {
+    /** Timers for the health checks on disk; a restart calls this again with what is left. */
+    private void scheduleHealthChecks(List<HealthSchedule.Check> checks) {
+        Instant now = Instant.now();
+        for (HealthSchedule.Check c : checks) {
+            long delay = Math.max(0, Duration.between(now, c.due()).toMillis());
+            agent.schedule(() -> healthCheck(c), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void healthCheck(HealthSchedule.Check check) {
+        if (!health.pending().contains(check)) {
+            return; // a newer apply replaced the schedule
+        }
+        long late = Duration.between(check.due(), Instant.now()).toSeconds();
+        String when = check.after() + " after the apply" + (late > 5 ? " (sent " + late + " s late: the daemon was not running)" : "");
+        String detail;
         try {
-            boolean loaded = isLoaded(patch.name());
-            event(MachineEvent.Kind.HEALTH_PING, patch.version(), minutes + " min: " + (loaded ? "loaded" : "not loaded"));
+            detail = when + ": " + (isLoaded(check.name()) ? "loaded" : "not loaded");
         } catch (KernelException e) {
-            event(MachineEvent.Kind.HEALTH_PING, patch.version(), minutes + " min: " + e.getMessage());
+            detail = when + ": " + e.getMessage();
+        }
+        event(MachineEvent.Kind.HEALTH_PING, check.version(), detail);
+        try {
+            health.done(check);
+        } catch (IOException e) {
+            LOG.warn("Health schedule not updated: {}", e.getMessage());
         }
     }
 
@@ -771,10 +814,11 @@ public class ClientDaemon implements ControlCommand {
         // store that replaces the old one only when everything verified.
         Path fresh = files.tuf.resolveSibling("tuf.new");
         deleteTree(fresh);
+        Enrollment previous = enrollment().orElse(null);
         try {
             Verifier v = trust.open(pin != null ? TrustAnchor.pinned(pin) : TrustAnchor.trustOnFirstUse(),
                     RepositoryDirectory.trustedStore(fresh));
-            v.refresh(client.metadata(r.credential(), Map.of("root.json", r.publisherRoot())), Instant.now());
+            v.refresh(enrollmentMetadata(client, previous, server, r), Instant.now());
         } catch (TrustException e) {
             deleteTree(fresh);
             throw new ControlException("root-mismatch", "Refusing the server's publisher metadata: " + e.getMessage());
@@ -784,7 +828,6 @@ public class ClientDaemon implements ControlCommand {
         }
         deleteTree(files.tuf);
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
-        Enrollment previous = enrollment().orElse(null);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
                 pin == null ? null : pin.hex(), trustOnFirstUse, Instant.now().toString());
         JsonFiles.write(files.enrollment, enrollment);
@@ -804,6 +847,38 @@ public class ClientDaemon implements ControlCommand {
         out.put("server", server);
         out.put("trust", trustOnFirstUse ? "trust-on-first-use" : "pinned " + pin.hex());
         return out;
+    }
+
+    /**
+     * The publisher metadata for enable's TUF update. Re-enabling with the same server, it is read
+     * with the machine's current credential, not the new one: the server keeps the current one
+     * valid until the new one is first used (EnrollmentStore), so a re-enable this client then
+     * refuses (a root that does not match the pin, metadata that does not verify) leaves it with a
+     * credential that still works. The new credential is first used by the check-in after the new
+     * enrollment was saved. When the current one is refused (the machine was removed on the
+     * server), the new one is used.
+     */
+    private static MetadataSource enrollmentMetadata(ServerClient client, Enrollment previous, String server, EnrollResponse r) {
+        Map<String, String> inline = Map.of("root.json", r.publisherRoot());
+        MetadataSource withNew = client.metadata(r.credential(), inline);
+        if (previous == null || !previous.server().equals(server) || !previous.machineId().equals(r.machineId())) {
+            return withNew;
+        }
+        MetadataSource withCurrent = client.metadata(previous.credential(), inline);
+        boolean[] currentRefused = {false};
+        return (fileName, maxLength) -> {
+            if (!currentRefused[0]) {
+                try {
+                    return withCurrent.fetch(fileName, maxLength);
+                } catch (ServerClient.ServerException e) {
+                    if (e.status != 401 && e.status != 403) {
+                        throw e;
+                    }
+                    currentRefused[0] = true;
+                }
+            }
+            return withNew.fetch(fileName, maxLength);
+        };
     }
 
     /** {@code disable}: forget the credential and the trusted metadata; unload only when asked. */
@@ -955,6 +1030,7 @@ public class ClientDaemon implements ControlCommand {
             status.put("previousPatch", s.previous() == null ? null : s.previous().version());
             status.put("directiveCounter", s.directiveCounter());
             status.put("queuedEvents", queuedEvents());
+            status.put("failedChecks", failures); // consecutive failed automatic checks: the backoff step
             enrollment.ifPresent(e -> {
                 try {
                     verifier(e).current().ifPresent(m -> {

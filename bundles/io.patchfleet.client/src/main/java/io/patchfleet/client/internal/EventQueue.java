@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.patchfleet.protocol.CheckInRequest.WireEvent;
 
@@ -23,7 +22,7 @@ import io.patchfleet.protocol.CheckInRequest.WireEvent;
  */
 final class EventQueue {
     static final int MAX_EVENTS = 1000;
-    private static final Logger LOG = LoggerFactory.getLogger(EventQueue.class);
+    private static final Logger LOG = AgentLog.logger(EventQueue.class);
     private static final Pattern NAME = Pattern.compile("\\d{19}\\.json");
 
     /** A queued event and its sequence number. */

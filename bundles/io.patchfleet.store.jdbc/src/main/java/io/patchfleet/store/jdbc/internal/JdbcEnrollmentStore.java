@@ -116,7 +116,12 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             }
             String credential = Secrets.newSecret();
             if (known) {
-                Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ?, token_id = ?, credential_hash = ? "
+                // The last credential the machine used stays valid until the new one is first
+                // used: a machine that refuses the answer (a root that does not match its pin) or
+                // never receives it keeps checking in. A second re-enrollment before that keeps
+                // the same working one and drops the unused one in between.
+                Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ?, token_id = ?, "
+                        + "previous_credential_hash = COALESCE(previous_credential_hash, credential_hash), credential_hash = ? "
                         + "WHERE machine_id = ?", token.tier().value(), tagColumn, token.id(), Secrets.hash(credential),
                         machine.value());
             } else {
@@ -127,7 +132,7 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             return new Enrollment(Machines.find(c, machine).orElseThrow(), credential, known);
         });
         if (enrollment.reenrolled()) {
-            db.caches().machinesChanged(); // the old credential must stop working at once
+            db.caches().machinesChanged(); // an unused credential issued before must stop working at once
         }
         return enrollment;
     }
@@ -146,16 +151,40 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             return Optional.of(cached.id());
         }
         long generation = caches.machineGeneration();
+        boolean[] confirmed = {false};
         Optional<Machine> found = db.inTransaction(c -> {
+            confirmed[0] = false;
+            try (PreparedStatement ps = c.prepareStatement("SELECT machine_id, tier_name, tags, enrolled_at, "
+                    + "previous_credential_hash FROM machines WHERE credential_hash = ?")) {
+                ps.setString(1, hash);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        Machine m = Machines.machine(rs);
+                        if (rs.getString("previous_credential_hash") != null) {
+                            // First use of the credential issued at re-enrollment: the one before it ends here.
+                            Sql.update(c, "UPDATE machines SET previous_credential_hash = NULL WHERE machine_id = ?",
+                                    m.id().value());
+                            confirmed[0] = true;
+                        }
+                        return Optional.of(m);
+                    }
+                }
+            }
+            // Two indexed lookups rather than one OR, which a database may answer with a scan.
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT machine_id, tier_name, tags, enrolled_at FROM machines WHERE credential_hash = ?")) {
+                    "SELECT machine_id, tier_name, tags, enrolled_at FROM machines WHERE previous_credential_hash = ?")) {
                 ps.setString(1, hash);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(Machines.machine(rs)) : Optional.<Machine>empty();
                 }
             }
         });
-        found.ifPresent(m -> caches.putMachine(m, hash, generation));
+        if (confirmed[0]) {
+            caches.machinesChanged(); // the previous credential may be cached
+            generation = caches.machineGeneration();
+        }
+        long cachedAt = generation;
+        found.ifPresent(m -> caches.putMachine(m, hash, cachedAt));
         return found.map(Machine::id);
     }
 
