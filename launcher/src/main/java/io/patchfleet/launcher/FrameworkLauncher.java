@@ -201,9 +201,16 @@ final class FrameworkLauncher {
             }
         }
         Map<Path, String> names = new LinkedHashMap<>();
+        Map<Path, String> stamps = new LinkedHashMap<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(bundles, "*.jar")) {
             for (Path jar : files) {
-                names.put(jar, symbolicName(jar));
+                // Size and modification time: an unchanged file is neither opened nor hashed again
+                // (reading every manifest and hashing bcprov's 8 MB with C1 code slowed each start).
+                String stamp = Files.size(jar) + "@" + Files.getLastModifiedTime(jar).toMillis();
+                String known = recorded.getProperty("file." + jar.getFileName());
+                String bsn = known != null && known.startsWith(stamp + " ") ? known.substring(stamp.length() + 1) : symbolicName(jar);
+                names.put(jar, bsn);
+                stamps.put(jar, stamp);
             }
         }
         List<Path> jars = new ArrayList<>(names.keySet());
@@ -214,8 +221,12 @@ final class FrameworkLauncher {
         List<Bundle> toStart = new ArrayList<>();
         for (Path jar : jars) {
             String bsn = names.get(jar);
-            String digest = sha256(jar);
+            String stamp = stamps.get(jar);
+            String digest = stamp.equals(recorded.getProperty("stamp." + bsn)) && recorded.getProperty(bsn) != null
+                    ? recorded.getProperty(bsn) : sha256(jar);
             now.setProperty(bsn, digest);
+            now.setProperty("stamp." + bsn, stamp);
+            now.setProperty("file." + jar.getFileName(), stamp + " " + bsn);
             Bundle existing = installed.remove(bsn);
             if (existing == null) {
                 Bundle b;

@@ -160,6 +160,8 @@ public class ClientDaemon implements ControlCommand {
     private volatile int failures;
     private Runnable once;
     private volatile Map.Entry<String, Long> kernelRole;
+    private volatile Map.Entry<String, Verifier> verifierCache;
+    private volatile Map.Entry<String, ServerClient> serverCache;
 
     @Activate
     public ClientDaemon(BundleContext context, Config config,
@@ -230,6 +232,7 @@ public class ClientDaemon implements ControlCommand {
                     .log("Log level {} (was {}), from the client configuration", now, before);
         }
         this.config = newConfig;
+        serverCache = null;
         agent.execute(() -> schedule(intervalDelay(0)));
     }
 
@@ -290,7 +293,7 @@ public class ClientDaemon implements ControlCommand {
             } catch (NotEnabled e) {
                 LOG.info("Not enabled: nothing to check (run 'patchfleet enable TOKEN')");
             } catch (Exception e) {
-                LOG.error("Check-in failed: {}", e.getMessage());
+                LOG.error("Check-in failed: {}", describe(e));
             }
             once.run();
             return;
@@ -343,7 +346,7 @@ public class ClientDaemon implements ControlCommand {
             Duration interval = intervalDelay(0);
             // Manual mode (check-interval 0) retries nothing on its own.
             next = interval == null ? null : backoff.compareTo(interval) < 0 ? backoff : interval;
-            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, e.getMessage(),
+            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, describe(e),
                     next == null ? "no automatic retry (check-interval 0)" : "next try in " + next.toSeconds() + " s");
         }
         schedule(next);
@@ -417,7 +420,7 @@ public class ClientDaemon implements ControlCommand {
             answer = server.checkIn(e.credential(), request, s.etag());
         } catch (IOException ex) {
             update(state.withCheck("check-failed", s.kernelSupport(), s.lastCheck(), now.toString(),
-                    "check-in with " + e.server() + " failed: " + ex.getMessage(), s.etag(), s.reason()));
+                    "check-in with " + e.server() + " failed: " + describe(ex), s.etag(), s.reason()));
             throw ex;
         }
         files.events.acknowledge(events);
@@ -426,23 +429,32 @@ public class ClientDaemon implements ControlCommand {
             return Optional.empty();
         }
         CheckInResponse r = answer.response();
-        update(state.withCheck("checked", r.kernelSupport(), now.toString(), now.toString(), null, answer.etag(), r.reason()));
+        // The answer's ETag is saved only once the answer was acted on: a daemon killed while
+        // acting (found by the kill -9 test) would otherwise get a 304 for an answer it never
+        // carried out, and never see that patch again.
+        update(state.withCheck("checked", r.kernelSupport(), now.toString(), now.toString(), null, null, r.reason()));
         if (r.directive() == null) {
             if (state.applied() == null) {
                 update(state.withPatchState("kernel-upgrade-required".equals(r.kernelSupport())
                         ? "kernel-upgrade-required" : "nothing-to-apply", null));
             }
+            saveEtag(answer.etag());
             return Optional.of(r);
         }
         act(e, running, verifier, server.metadata(e.credential(), r.metadata()), r.directive(), now);
         AgentState after = state;
-        if (!after.blocked().isEmpty() || !"applied".equals(after.patchState()) && !"nothing-to-apply".equals(after.patchState())) {
-            // Not acted on fully (failed, held back): the next check-in must get the whole answer
-            // again rather than a 304, or a failed apply would never be retried.
-            update(after.withCheck(after.checkState(), after.kernelSupport(), after.lastCheck(), after.lastAttempt(),
-                    after.lastError(), null, after.reason()));
+        // Not acted on fully (failed, held back): the next check-in must get the whole answer
+        // again rather than a 304, or a failed apply would never be retried.
+        if (after.blocked().isEmpty() && ("applied".equals(after.patchState()) || "nothing-to-apply".equals(after.patchState()))
+                && "checked".equals(after.checkState())) {
+            saveEtag(answer.etag());
         }
         return Optional.of(r);
+    }
+
+    private void saveEtag(String etag) {
+        AgentState s = state;
+        update(s.withCheck(s.checkState(), s.kernelSupport(), s.lastCheck(), s.lastAttempt(), s.lastError(), etag, s.reason()));
     }
 
     /** Verifies a directive against the publisher's metadata and acts on it. */
@@ -458,7 +470,11 @@ public class ClientDaemon implements ControlCommand {
             TrustKey key = TufKeys.fromKeyObject(e.directiveKey());
             verified = trust.verifyDirective(directive.getBytes(StandardCharsets.UTF_8), key, new MachineId(e.machineId()),
                     state.directiveCounter(), targets, now);
+        } catch (IOException ex) {
+            verifierCache = null; // an update cut short: read the trusted metadata from disk again next time
+            throw ex;
         } catch (TrustException ex) {
+            verifierCache = null; // read the trusted metadata from disk again next time
             String why = "refused the server's answer: " + ex.getMessage();
             LOG.error("Verification failed: {}", why);
             update(state.withCheck("check-failed", state.kernelSupport(), state.lastCheck(), now.toString(), why,
@@ -826,6 +842,7 @@ public class ClientDaemon implements ControlCommand {
             deleteTree(fresh);
             throw new ControlException("server-unreachable", "Fetching the publisher metadata failed: " + e.getMessage());
         }
+        verifierCache = null;
         deleteTree(files.tuf);
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
@@ -890,6 +907,7 @@ public class ClientDaemon implements ControlCommand {
             revert("disabled by the operator");
         }
         JsonFiles.delete(files.enrollment);
+        verifierCache = null;
         deleteTree(files.tuf);
         files.events.acknowledge(files.events.snapshot());
         AgentState s = state;
@@ -917,7 +935,7 @@ public class ClientDaemon implements ControlCommand {
         } catch (ControlException e) {
             throw e;
         } catch (Exception e) {
-            throw new ControlException("check-failed", "The check-in failed: " + e.getMessage());
+            throw new ControlException("check-failed", "The check-in failed: " + describe(e));
         }
         return status(false);
     }
@@ -1097,17 +1115,43 @@ public class ClientDaemon implements ControlCommand {
         }
     }
 
+    /**
+     * The verifier of the trusted metadata, kept between check-ins: opening one reads and
+     * re-verifies every trusted role's signatures, which made most of a no-change check-in's CPU
+     * time. Opened again after enable (a new enrollment), and dropped after disable and after a
+     * failed verification, so that what it holds never differs from what is on disk.
+     */
     private Verifier verifier(Enrollment e) throws IOException, TrustException {
+        String key = e.server() + " " + e.enrolledAt() + " " + e.rootSha256() + " " + e.trustOnFirstUse();
+        Map.Entry<String, Verifier> cached = verifierCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
         TrustAnchor anchor = e.trustOnFirstUse() ? TrustAnchor.trustOnFirstUse() : TrustAnchor.pinned(Sha256.of(e.rootSha256()));
-        return trust.open(anchor, RepositoryDirectory.trustedStore(files.tuf));
+        Verifier v = trust.open(anchor, RepositoryDirectory.trustedStore(files.tuf));
+        verifierCache = Map.entry(key, v);
+        return v;
     }
 
+    /**
+     * The HTTP client for a server, kept while the settings stay the same: building one per
+     * check-in (an HttpClient with its selector thread, TLS context and connection pool) cost
+     * CPU and threads at every check-in. A configuration change drops it.
+     */
     private ServerClient serverClient(String server) throws IOException {
         Config c = config;
+        String key = server + " " + c.dial_timeout() + " " + c.http_proxy() + " " + c.https_proxy() + " " + c.no_proxy() + " "
+                + c.ca_certs();
+        Map.Entry<String, ServerClient> cached = serverCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
         try {
             Duration dial = Settings.duration(c.dial_timeout().isBlank() ? "12s" : c.dial_timeout());
             ProxySettings proxy = new ProxySettings(c.http_proxy(), c.https_proxy(), c.no_proxy(), System.getenv());
-            return new ServerClient(server, dial, proxy, c.ca_certs().isBlank() ? null : Path.of(c.ca_certs()));
+            ServerClient client = new ServerClient(server, dial, proxy, c.ca_certs().isBlank() ? null : Path.of(c.ca_certs()));
+            serverCache = Map.entry(key, client);
+            return client;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IOException("client settings: " + e.getMessage(), e);
         }
@@ -1139,6 +1183,26 @@ public class ClientDaemon implements ControlCommand {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * What went wrong, for a person: the JDK's HTTP client throws a ConnectException without a
+     * message when the server refuses the connection, so the first message along the causes is
+     * used, else the exception's kind.
+     */
+    static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused or unreachable";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "timed out";
+        }
+        return e.getClass().getSimpleName();
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -64,6 +64,9 @@ final class EventQueue {
 
     /** Removes the events a successful check-in carried. */
     synchronized void acknowledge(List<Entry> delivered) throws IOException {
+        if (delivered.isEmpty()) {
+            return; // nothing removed: no directory sync (most check-ins carry no event)
+        }
         for (Entry e : delivered) {
             Files.deleteIfExists(file(e.seq()));
         }
