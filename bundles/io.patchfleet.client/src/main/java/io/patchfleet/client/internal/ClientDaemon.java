@@ -704,8 +704,15 @@ public class ClientDaemon implements ControlCommand {
         if (!health.pending().contains(check)) {
             return; // a newer apply replaced the schedule
         }
+        String prefix = check.after() + " after the apply";
+        if (queuedHealthCheck(check, prefix)) {
+            // Queued before the daemon stopped, which then had no time to strike it off the
+            // schedule: done, not sent twice.
+            markDone(check);
+            return;
+        }
         long late = Duration.between(check.due(), Instant.now()).toSeconds();
-        String when = check.after() + " after the apply" + (late > 5 ? " (sent " + late + " s late: the daemon was not running)" : "");
+        String when = prefix + (late > 5 ? " (sent " + late + " s late: the daemon was not running)" : "");
         String detail;
         try {
             detail = when + ": " + (isLoaded(check.name()) ? "loaded" : "not loaded");
@@ -713,10 +720,25 @@ public class ClientDaemon implements ControlCommand {
             detail = when + ": " + e.getMessage();
         }
         event(MachineEvent.Kind.HEALTH_PING, check.version(), detail);
+        markDone(check);
+    }
+
+    private void markDone(HealthSchedule.Check check) {
         try {
             health.done(check);
         } catch (IOException e) {
             LOG.warn("Health schedule not updated: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this check's event is already queued (same patch and delay, at or after its due time). */
+    private boolean queuedHealthCheck(HealthSchedule.Check check, String prefix) {
+        try {
+            return files.events.snapshot().stream().map(EventQueue.Entry::event)
+                    .anyMatch(ev -> MachineEvent.Kind.HEALTH_PING.wireName().equals(ev.kind()) && ev.patchVersion() == check.version()
+                            && ev.detail().startsWith(prefix) && !Instant.parse(ev.time()).isBefore(check.due()));
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
