@@ -301,6 +301,12 @@ public class ClientDaemon implements ControlCommand {
         if (config.check_interval() > 0) {
             runScheduledCheck();
         }
+        // Start-up and the first check-in leave most of the garbage this daemon will ever make
+        // (class loading, the first TUF verification, HTTP and JSON set-up). One full collection
+        // now lets the heap shrink to what an idle daemon holds (MaxHeapFreeRatio in
+        // bin/patchfleet) instead of keeping it committed until the next check-in; it costs one
+        // short pause, once. Measured in BENCHMARKS.md (client footprint).
+        System.gc();
     }
 
     /** The applied patch again when the kernel does not have it (after a reboot); never earlier in boot than the daemon. */
