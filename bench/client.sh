@@ -22,14 +22,15 @@
 #   DIST=DIR  the assembled distribution to measure (default launcher/target/patchfleet), such as
 #             a copy of an earlier build, for a before/after comparison in the same session; its
 #             own bin/patchfleet (and JVM flags) is used
-# needs: a build (mvn -q install -DskipTests), curl, /usr/bin/time, loopback port 18483 free.
+#   PORT=18483  the server's loopback port (two runs side by side need two ports)
+# needs: a build (mvn -q install -DskipTests), curl, /usr/bin/time, loopback port $PORT free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${1:-5}
 idle_seconds=${IDLE_SECONDS:-10}
 refreshes=${REFRESHES:-20}
-port=18483
+port=${PORT:-18483}
 server_url=http://127.0.0.1:$port
 dist=${DIST:-launcher/target/patchfleet}
 work=$(mktemp -d)

@@ -136,8 +136,9 @@ final class FrameworkLauncher {
         // configuration through Configuration Admin. Not for the client: its 'config' verb writes
         // the file itself, and FileInstall 3.7.4's write-back was seen to empty one of two .cfg
         // files present at a first start (found by the e2e kill -9 test; the other profile
-        // probably shares the race, reported rather than changed here).
-        props.put("felix.fileinstall.enableConfigSaveToFile", Boolean.toString(!"client".equals(profile)));
+        // probably shares the race, reported rather than changed here). FileInstall 3.7.4 reads
+        // felix.fileinstall.enableConfigSave (the ...SaveToFile name used before was ignored).
+        props.put("felix.fileinstall.enableConfigSave", Boolean.toString(!"client".equals(profile)));
         props.putAll(extra);
         return props;
     }
