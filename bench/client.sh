@@ -19,17 +19,22 @@
 #
 # usage: bench/client.sh [RUNS]      (default 5 daemon starts; prints a Markdown table)
 #   IDLE_SECONDS=10 REFRESHES=20
-# needs: a build (mvn -q install -DskipTests), curl, /usr/bin/time, loopback port 18483 free.
+#   DIST=DIR  the assembled distribution to measure (default launcher/target/patchfleet), such as
+#             a copy of an earlier build, for a before/after comparison in the same session; its
+#             own bin/patchfleet (and JVM flags) is used
+#   PORT=18483  the server's loopback port (two runs side by side need two ports)
+# needs: a build (mvn -q install -DskipTests), curl, /usr/bin/time, loopback port $PORT free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${1:-5}
 idle_seconds=${IDLE_SECONDS:-10}
 refreshes=${REFRESHES:-20}
-port=18483
+port=${PORT:-18483}
 server_url=http://127.0.0.1:$port
-pf=$root/bin/patchfleet
+dist=${DIST:-launcher/target/patchfleet}
 work=$(mktemp -d)
+pf=$work/dist/bin/patchfleet
 pids=()
 cleanup() {
   local p
@@ -39,12 +44,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[[ -f launcher/target/patchfleet/lib/patchfleet-launcher.jar ]] || { echo "build first: mvn -q install -DskipTests" >&2; exit 1; }
+[[ -f $dist/lib/patchfleet-launcher.jar ]] || { echo "build first: mvn -q install -DskipTests (or DIST=$dist is no distribution)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (GNU time)" >&2; exit 1; }
 simulated=$(ls bundles/io.patchfleet.kernel.simulated/target/io.patchfleet.kernel.simulated-*.jar 2>/dev/null | head -1)
 [[ -n $simulated ]] || { echo "build first: mvn -q install -DskipTests" >&2; exit 1; }
 # A private copy of the distribution: other builds in this checkout must not swap jars mid-run.
-cp -a launcher/target/patchfleet "$work/dist"
+cp -a "$dist" "$work/dist"
+rm -rf "$work/dist/cds"   # no class-data archive from an earlier run: this run's first start writes it
 export PATCHFLEET_HOME=$work/dist
 export XDG_CONFIG_HOME=$work/xdg   # the admin session of this run only
 clk_tck=$(getconf CLK_TCK)
@@ -130,7 +136,8 @@ mkdir -p "$work/bare" && cat >"$work/bare/Idle.java" <<'JAVA'
 public class Idle { public static void main(String[] a) throws Exception { System.out.println("ready"); if (a.length == 0) Thread.sleep(600_000); } }
 JAVA
 javac -d "$work/bare" "$work/bare/Idle.java"
-opts=$(sed -n '/^  client)/,/;;/p' "$pf" | tr -d '()' | grep -oE -- '-X[^ ]+' | tr '\n' ' ')
+# The client's opts=(...) array only (not the class-data-sharing options added after it).
+opts=$(sed -n '/^  client)/,/;;/p' "$pf" | sed -n '/opts=(/,/)/p' | tr -d '()' | grep -oE -- '-X[^ ]+' | tr '\n' ' ')
 : >"$work/bare.txt"
 for ((i = 1; i <= runs; i++)); do
   start=$(now_ms)

@@ -36,7 +36,6 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.patchfleet.client.internal.AgentState.AppliedPatch;
 import io.patchfleet.kernel.api.ApplyOptions;
@@ -89,7 +88,7 @@ import io.patchfleet.trust.tuf.TufKeys;
 @Designate(ocd = ClientDaemon.Config.class)
 public class ClientDaemon implements ControlCommand {
     static final String PID = "io.patchfleet.client";
-    private static final Logger LOG = LoggerFactory.getLogger(ClientDaemon.class);
+    private static final Logger LOG = AgentLog.logger(ClientDaemon.class);
     /** Within this time after a transition settled, a reboot counts as a crash caused by the patch. */
     static final Duration SETTLE_WINDOW = Duration.ofSeconds(10);
 
@@ -139,12 +138,16 @@ public class ClientDaemon implements ControlCommand {
 
         @AttributeDefinition(name = "Transition timeout (s)", description = "How long a patch transition may take before it is reversed", min = "1", max = "600")
         int transition_timeout_seconds() default 75;
+
+        @AttributeDefinition(name = "Health checks", description = "Delays after an apply at which a health event reports whether the patch is still loaded, comma-separated (such as 1m,5m,15m)")
+        String health_checks() default "1m,5m,15m";
     }
 
     private final KernelApplier kernel;
     private final TrustService trust;
     private final ClientFiles files;
     private final CrashGuard guard;
+    private final HealthSchedule health;
     private final Path configDir;
     private final String clientVersion;
     private final RunMode runMode;
@@ -154,9 +157,11 @@ public class ClientDaemon implements ControlCommand {
     private volatile ScheduledFuture<?> nextCheck;
     private volatile Instant nextCheckAt;
     private volatile KernelId runningKernel;
-    private int failures;
+    private volatile int failures;
     private Runnable once;
     private volatile Map.Entry<String, Long> kernelRole;
+    private volatile Map.Entry<String, Verifier> verifierCache;
+    private volatile Map.Entry<String, ServerClient> serverCache;
 
     @Activate
     public ClientDaemon(BundleContext context, Config config,
@@ -183,12 +188,14 @@ public class ClientDaemon implements ControlCommand {
     ClientDaemon(Path data, Path configDir, String clientVersion, Config config, KernelApplier kernel, TrustService trust,
             boolean start) throws IOException {
         this.config = config;
+        AgentLog.apply(config.log_level());
         this.kernel = kernel;
         this.trust = trust;
         this.configDir = configDir;
         this.clientVersion = clientVersion;
         this.files = new ClientFiles(data.resolve("client"));
         this.guard = new CrashGuard(files.attempt);
+        this.health = new HealthSchedule(files.health);
         this.state = files.state();
         this.runMode = RunMode.read(Path.of(config.cmdline_file()), configDir.resolve("run-mode"));
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -217,7 +224,15 @@ public class ClientDaemon implements ControlCommand {
 
     @Modified
     void modified(Config newConfig) {
+        org.slf4j.event.Level before = AgentLog.threshold();
+        org.slf4j.event.Level now = AgentLog.apply(newConfig.log_level());
+        if (now != before) {
+            // Said at the more verbose of the two levels, so that the change shows either way.
+            (now.toInt() < before.toInt() ? LOG.atLevel(now) : LOG.atLevel(before))
+                    .log("Log level {} (was {}), from the client configuration", now, before);
+        }
         this.config = newConfig;
+        serverCache = null;
         agent.execute(() -> schedule(intervalDelay(0)));
     }
 
@@ -254,6 +269,7 @@ public class ClientDaemon implements ControlCommand {
         } catch (IOException e) {
             LOG.error("Crash guard marker unreadable: {}", e.getMessage());
         }
+        scheduleHealthChecks(health.pending());
         if (runMode == RunMode.STOP) {
             LOG.warn("Run mode stop: no checks and no patching until the daemon starts in another mode");
             if (once != null) {
@@ -277,7 +293,7 @@ public class ClientDaemon implements ControlCommand {
             } catch (NotEnabled e) {
                 LOG.info("Not enabled: nothing to check (run 'patchfleet enable TOKEN')");
             } catch (Exception e) {
-                LOG.error("Check-in failed: {}", e.getMessage());
+                LOG.error("Check-in failed: {}", describe(e));
             }
             once.run();
             return;
@@ -285,6 +301,12 @@ public class ClientDaemon implements ControlCommand {
         if (config.check_interval() > 0) {
             runScheduledCheck();
         }
+        // Start-up and the first check-in leave most of the garbage this daemon will ever make
+        // (class loading, the first TUF verification, HTTP and JSON set-up). One full collection
+        // now lets the heap shrink to what an idle daemon holds (MaxHeapFreeRatio in
+        // bin/patchfleet) instead of keeping it committed until the next check-in; it costs one
+        // short pause, once. Measured in BENCHMARKS.md (client footprint).
+        System.gc();
     }
 
     /** The applied patch again when the kernel does not have it (after a reboot); never earlier in boot than the daemon. */
@@ -330,7 +352,7 @@ public class ClientDaemon implements ControlCommand {
             Duration interval = intervalDelay(0);
             // Manual mode (check-interval 0) retries nothing on its own.
             next = interval == null ? null : backoff.compareTo(interval) < 0 ? backoff : interval;
-            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, e.getMessage(),
+            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, describe(e),
                     next == null ? "no automatic retry (check-interval 0)" : "next try in " + next.toSeconds() + " s");
         }
         schedule(next);
@@ -398,12 +420,13 @@ public class ClientDaemon implements ControlCommand {
                 applied == null ? 0 : applied.version(), clientVersion, Instant.ofEpochSecond(uptime[0]).toString(), uptime[1],
                 events.stream().map(EventQueue.Entry::event).toList(), trusted, s.directiveCounter());
         ServerClient server = serverClient(e.server());
+        LOG.debug("Check-in with {}: {} queued events, trusted metadata {}, ETag {}", e.server(), events.size(), trusted, s.etag());
         ServerClient.CheckIn answer;
         try {
             answer = server.checkIn(e.credential(), request, s.etag());
         } catch (IOException ex) {
             update(state.withCheck("check-failed", s.kernelSupport(), s.lastCheck(), now.toString(),
-                    "check-in with " + e.server() + " failed: " + ex.getMessage(), s.etag(), s.reason()));
+                    "check-in with " + e.server() + " failed: " + describe(ex), s.etag(), s.reason()));
             throw ex;
         }
         files.events.acknowledge(events);
@@ -412,23 +435,32 @@ public class ClientDaemon implements ControlCommand {
             return Optional.empty();
         }
         CheckInResponse r = answer.response();
-        update(state.withCheck("checked", r.kernelSupport(), now.toString(), now.toString(), null, answer.etag(), r.reason()));
+        // The answer's ETag is saved only once the answer was acted on: a daemon killed while
+        // acting (found by the kill -9 test) would otherwise get a 304 for an answer it never
+        // carried out, and never see that patch again.
+        update(state.withCheck("checked", r.kernelSupport(), now.toString(), now.toString(), null, null, r.reason()));
         if (r.directive() == null) {
             if (state.applied() == null) {
                 update(state.withPatchState("kernel-upgrade-required".equals(r.kernelSupport())
                         ? "kernel-upgrade-required" : "nothing-to-apply", null));
             }
+            saveEtag(answer.etag());
             return Optional.of(r);
         }
         act(e, running, verifier, server.metadata(e.credential(), r.metadata()), r.directive(), now);
         AgentState after = state;
-        if (!after.blocked().isEmpty() || !"applied".equals(after.patchState()) && !"nothing-to-apply".equals(after.patchState())) {
-            // Not acted on fully (failed, held back): the next check-in must get the whole answer
-            // again rather than a 304, or a failed apply would never be retried.
-            update(after.withCheck(after.checkState(), after.kernelSupport(), after.lastCheck(), after.lastAttempt(),
-                    after.lastError(), null, after.reason()));
+        // Not acted on fully (failed, held back): the next check-in must get the whole answer
+        // again rather than a 304, or a failed apply would never be retried.
+        if (after.blocked().isEmpty() && ("applied".equals(after.patchState()) || "nothing-to-apply".equals(after.patchState()))
+                && "checked".equals(after.checkState())) {
+            saveEtag(answer.etag());
         }
         return Optional.of(r);
+    }
+
+    private void saveEtag(String etag) {
+        AgentState s = state;
+        update(s.withCheck(s.checkState(), s.kernelSupport(), s.lastCheck(), s.lastAttempt(), s.lastError(), etag, s.reason()));
     }
 
     /** Verifies a directive against the publisher's metadata and acts on it. */
@@ -444,7 +476,11 @@ public class ClientDaemon implements ControlCommand {
             TrustKey key = TufKeys.fromKeyObject(e.directiveKey());
             verified = trust.verifyDirective(directive.getBytes(StandardCharsets.UTF_8), key, new MachineId(e.machineId()),
                     state.directiveCounter(), targets, now);
+        } catch (IOException ex) {
+            verifierCache = null; // an update cut short: read the trusted metadata from disk again next time
+            throw ex;
         } catch (TrustException ex) {
+            verifierCache = null; // read the trusted metadata from disk again next time
             String why = "refused the server's answer: " + ex.getMessage();
             LOG.error("Verification failed: {}", why);
             update(state.withCheck("check-failed", state.kernelSupport(), state.lastCheck(), now.toString(), why,
@@ -647,17 +683,68 @@ public class ClientDaemon implements ControlCommand {
         }
         update(state.withApplied(patch, previous));
         LOG.info("Applied patch {} ({}) in {} ms", patch.version(), patch.name(), result.transitionTime().toMillis());
-        for (int minutes : new int[] {1, 5, 15}) {
-            agent.schedule(() -> healthPing(patch, minutes), minutes, TimeUnit.MINUTES);
+        List<String> delays;
+        try {
+            delays = HealthSchedule.delays(config.health_checks());
+        } catch (IllegalArgumentException ex) {
+            LOG.warn("health.checks: {}; using 1m,5m,15m", ex.getMessage());
+            delays = List.of("1m", "5m", "15m");
+        }
+        try {
+            scheduleHealthChecks(health.start(patch.version(), patch.name(), delays, Instant.now()));
+        } catch (IOException ex) {
+            LOG.error("Scheduling the health checks of patch {} failed: {}", patch.version(), ex.getMessage());
         }
     }
 
-    private void healthPing(AppliedPatch patch, int minutes) {
+    /** Timers for the health checks on disk; a restart calls this again with what is left. */
+    private void scheduleHealthChecks(List<HealthSchedule.Check> checks) {
+        Instant now = Instant.now();
+        for (HealthSchedule.Check c : checks) {
+            long delay = Math.max(0, Duration.between(now, c.due()).toMillis());
+            agent.schedule(() -> healthCheck(c), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void healthCheck(HealthSchedule.Check check) {
+        if (!health.pending().contains(check)) {
+            return; // a newer apply replaced the schedule
+        }
+        String prefix = check.after() + " after the apply";
+        if (queuedHealthCheck(check, prefix)) {
+            // Queued before the daemon stopped, which then had no time to strike it off the
+            // schedule: done, not sent twice.
+            markDone(check);
+            return;
+        }
+        long late = Duration.between(check.due(), Instant.now()).toSeconds();
+        String when = prefix + (late > 5 ? " (sent " + late + " s late: the daemon was not running)" : "");
+        String detail;
         try {
-            boolean loaded = isLoaded(patch.name());
-            event(MachineEvent.Kind.HEALTH_PING, patch.version(), minutes + " min: " + (loaded ? "loaded" : "not loaded"));
+            detail = when + ": " + (isLoaded(check.name()) ? "loaded" : "not loaded");
         } catch (KernelException e) {
-            event(MachineEvent.Kind.HEALTH_PING, patch.version(), minutes + " min: " + e.getMessage());
+            detail = when + ": " + e.getMessage();
+        }
+        event(MachineEvent.Kind.HEALTH_PING, check.version(), detail);
+        markDone(check);
+    }
+
+    private void markDone(HealthSchedule.Check check) {
+        try {
+            health.done(check);
+        } catch (IOException e) {
+            LOG.warn("Health schedule not updated: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this check's event is already queued (same patch and delay, at or after its due time). */
+    private boolean queuedHealthCheck(HealthSchedule.Check check, String prefix) {
+        try {
+            return files.events.snapshot().stream().map(EventQueue.Entry::event)
+                    .anyMatch(ev -> MachineEvent.Kind.HEALTH_PING.wireName().equals(ev.kind()) && ev.patchVersion() == check.version()
+                            && ev.detail().startsWith(prefix) && !Instant.parse(ev.time()).isBefore(check.due()));
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -771,10 +858,11 @@ public class ClientDaemon implements ControlCommand {
         // store that replaces the old one only when everything verified.
         Path fresh = files.tuf.resolveSibling("tuf.new");
         deleteTree(fresh);
+        Enrollment previous = enrollment().orElse(null);
         try {
             Verifier v = trust.open(pin != null ? TrustAnchor.pinned(pin) : TrustAnchor.trustOnFirstUse(),
                     RepositoryDirectory.trustedStore(fresh));
-            v.refresh(client.metadata(r.credential(), Map.of("root.json", r.publisherRoot())), Instant.now());
+            v.refresh(enrollmentMetadata(client, previous, server, r), Instant.now());
         } catch (TrustException e) {
             deleteTree(fresh);
             throw new ControlException("root-mismatch", "Refusing the server's publisher metadata: " + e.getMessage());
@@ -782,9 +870,9 @@ public class ClientDaemon implements ControlCommand {
             deleteTree(fresh);
             throw new ControlException("server-unreachable", "Fetching the publisher metadata failed: " + e.getMessage());
         }
+        verifierCache = null;
         deleteTree(files.tuf);
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
-        Enrollment previous = enrollment().orElse(null);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
                 pin == null ? null : pin.hex(), trustOnFirstUse, Instant.now().toString());
         JsonFiles.write(files.enrollment, enrollment);
@@ -806,6 +894,38 @@ public class ClientDaemon implements ControlCommand {
         return out;
     }
 
+    /**
+     * The publisher metadata for enable's TUF update. Re-enabling with the same server, it is read
+     * with the machine's current credential, not the new one: the server keeps the current one
+     * valid until the new one is first used (EnrollmentStore), so a re-enable this client then
+     * refuses (a root that does not match the pin, metadata that does not verify) leaves it with a
+     * credential that still works. The new credential is first used by the check-in after the new
+     * enrollment was saved. When the current one is refused (the machine was removed on the
+     * server), the new one is used.
+     */
+    private static MetadataSource enrollmentMetadata(ServerClient client, Enrollment previous, String server, EnrollResponse r) {
+        Map<String, String> inline = Map.of("root.json", r.publisherRoot());
+        MetadataSource withNew = client.metadata(r.credential(), inline);
+        if (previous == null || !previous.server().equals(server) || !previous.machineId().equals(r.machineId())) {
+            return withNew;
+        }
+        MetadataSource withCurrent = client.metadata(previous.credential(), inline);
+        boolean[] currentRefused = {false};
+        return (fileName, maxLength) -> {
+            if (!currentRefused[0]) {
+                try {
+                    return withCurrent.fetch(fileName, maxLength);
+                } catch (ServerClient.ServerException e) {
+                    if (e.status != 401 && e.status != 403) {
+                        throw e;
+                    }
+                    currentRefused[0] = true;
+                }
+            }
+            return withNew.fetch(fileName, maxLength);
+        };
+    }
+
     /** {@code disable}: forget the credential and the trusted metadata; unload only when asked. */
     Map<String, Object> disable(boolean unload) throws Exception {
         if (enrollment().isEmpty()) {
@@ -815,6 +935,7 @@ public class ClientDaemon implements ControlCommand {
             revert("disabled by the operator");
         }
         JsonFiles.delete(files.enrollment);
+        verifierCache = null;
         deleteTree(files.tuf);
         files.events.acknowledge(files.events.snapshot());
         AgentState s = state;
@@ -842,7 +963,7 @@ public class ClientDaemon implements ControlCommand {
         } catch (ControlException e) {
             throw e;
         } catch (Exception e) {
-            throw new ControlException("check-failed", "The check-in failed: " + e.getMessage());
+            throw new ControlException("check-failed", "The check-in failed: " + describe(e));
         }
         return status(false);
     }
@@ -955,6 +1076,7 @@ public class ClientDaemon implements ControlCommand {
             status.put("previousPatch", s.previous() == null ? null : s.previous().version());
             status.put("directiveCounter", s.directiveCounter());
             status.put("queuedEvents", queuedEvents());
+            status.put("failedChecks", failures); // consecutive failed automatic checks: the backoff step
             enrollment.ifPresent(e -> {
                 try {
                     verifier(e).current().ifPresent(m -> {
@@ -1021,17 +1143,43 @@ public class ClientDaemon implements ControlCommand {
         }
     }
 
+    /**
+     * The verifier of the trusted metadata, kept between check-ins: opening one reads and
+     * re-verifies every trusted role's signatures, which made most of a no-change check-in's CPU
+     * time. Opened again after enable (a new enrollment), and dropped after disable and after a
+     * failed verification, so that what it holds never differs from what is on disk.
+     */
     private Verifier verifier(Enrollment e) throws IOException, TrustException {
+        String key = e.server() + " " + e.enrolledAt() + " " + e.rootSha256() + " " + e.trustOnFirstUse();
+        Map.Entry<String, Verifier> cached = verifierCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
         TrustAnchor anchor = e.trustOnFirstUse() ? TrustAnchor.trustOnFirstUse() : TrustAnchor.pinned(Sha256.of(e.rootSha256()));
-        return trust.open(anchor, RepositoryDirectory.trustedStore(files.tuf));
+        Verifier v = trust.open(anchor, RepositoryDirectory.trustedStore(files.tuf));
+        verifierCache = Map.entry(key, v);
+        return v;
     }
 
+    /**
+     * The HTTP client for a server, kept while the settings stay the same: building one per
+     * check-in (an HttpClient with its selector thread, TLS context and connection pool) cost
+     * CPU and threads at every check-in. A configuration change drops it.
+     */
     private ServerClient serverClient(String server) throws IOException {
         Config c = config;
+        String key = server + " " + c.dial_timeout() + " " + c.http_proxy() + " " + c.https_proxy() + " " + c.no_proxy() + " "
+                + c.ca_certs();
+        Map.Entry<String, ServerClient> cached = serverCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
         try {
             Duration dial = Settings.duration(c.dial_timeout().isBlank() ? "12s" : c.dial_timeout());
             ProxySettings proxy = new ProxySettings(c.http_proxy(), c.https_proxy(), c.no_proxy(), System.getenv());
-            return new ServerClient(server, dial, proxy, c.ca_certs().isBlank() ? null : Path.of(c.ca_certs()));
+            ServerClient client = new ServerClient(server, dial, proxy, c.ca_certs().isBlank() ? null : Path.of(c.ca_certs()));
+            serverCache = Map.entry(key, client);
+            return client;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IOException("client settings: " + e.getMessage(), e);
         }
@@ -1063,6 +1211,26 @@ public class ClientDaemon implements ControlCommand {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * What went wrong, for a person: the JDK's HTTP client throws a ConnectException without a
+     * message when the server refuses the connection, so the first message along the causes is
+     * used, else the exception's kind.
+     */
+    static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused or unreachable";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "timed out";
+        }
+        return e.getClass().getSimpleName();
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * state.json          applied patch, states, last check, directive counter, blocked and crashed patches
  * machine-id          the generated machine id, when /etc/machine-id is missing
  * apply-attempt.json  the crash-loop guard's marker, present only while a module is inserted
+ * health.json         the health checks still due after the last apply (absolute times)
  * events/             the event queue
  * tuf/                the trusted publisher metadata (TUF client store)
  * downloads/          partial and verified module downloads
@@ -29,6 +30,7 @@ final class ClientFiles {
     final Path enrollment;
     final Path state;
     final Path attempt;
+    final Path health;
     final Path tuf;
     final Path downloads;
     final Path patches;
@@ -40,6 +42,7 @@ final class ClientFiles {
         enrollment = dir.resolve("enrollment.json");
         state = dir.resolve("state.json");
         attempt = dir.resolve("apply-attempt.json");
+        health = dir.resolve("health.json");
         tuf = dir.resolve("tuf");
         downloads = dir.resolve("downloads");
         patches = dir.resolve("patches");

@@ -30,7 +30,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -45,7 +44,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 @Component(service = ControlSocket.class, immediate = true, property = "patchfleet.ready=control")
 public class ControlSocket {
-    private static final Logger LOG = LoggerFactory.getLogger(ControlSocket.class);
+    private static final Logger LOG = AgentLog.logger(ControlSocket.class);
     static final int MAX_REQUEST_CHARS = 64 * 1024;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

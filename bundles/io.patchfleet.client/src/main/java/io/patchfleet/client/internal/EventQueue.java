@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.patchfleet.protocol.CheckInRequest.WireEvent;
 
@@ -23,7 +22,7 @@ import io.patchfleet.protocol.CheckInRequest.WireEvent;
  */
 final class EventQueue {
     static final int MAX_EVENTS = 1000;
-    private static final Logger LOG = LoggerFactory.getLogger(EventQueue.class);
+    private static final Logger LOG = AgentLog.logger(EventQueue.class);
     private static final Pattern NAME = Pattern.compile("\\d{19}\\.json");
 
     /** A queued event and its sequence number. */
@@ -65,6 +64,9 @@ final class EventQueue {
 
     /** Removes the events a successful check-in carried. */
     synchronized void acknowledge(List<Entry> delivered) throws IOException {
+        if (delivered.isEmpty()) {
+            return; // nothing removed: no directory sync (most check-ins carry no event)
+        }
         for (Entry e : delivered) {
             Files.deleteIfExists(file(e.seq()));
         }

@@ -104,15 +104,65 @@ class ClientDaemonTest {
         manual.deactivate();
     }
 
+    @Test
+    void theLogLevelOfTheConfigurationAppliesWithoutARestart() throws Exception {
+        ClientDaemon daemon = daemon(Map.of("log_level", "warn"));
+        try {
+            assertEquals(org.slf4j.event.Level.WARN, AgentLog.threshold(), "at activation");
+            daemon.modified(config(Map.of("log_level", "debug")));
+            assertEquals(org.slf4j.event.Level.DEBUG, AgentLog.threshold(), "on a configuration change");
+            daemon.modified(config(Map.of("log_level", "error")));
+            assertEquals(org.slf4j.event.Level.ERROR, AgentLog.threshold());
+            assertTrue(!AgentLog.logger(ClientDaemonTest.class).isWarnEnabled(), "warn is gated at level error");
+        } finally {
+            daemon.modified(config(Map.of()));
+            daemon.deactivate();
+        }
+        assertEquals(org.slf4j.event.Level.INFO, AgentLog.threshold(), "the default");
+    }
+
+    @Test
+    void healthChecksLeftOnDiskAreSentAfterARestartAndTheRestAtTheirTime() throws Exception {
+        // Given an apply whose 1 min check was due before the daemon started again, and whose 1 h check is not due
+        HealthSchedule schedule = new HealthSchedule(data.resolve("client/health.json"));
+        Instant applied = Instant.now().minus(Duration.ofMinutes(3));
+        List<HealthSchedule.Check> checks = schedule.start(4, "lkp_4", HealthSchedule.delays("1m, 1h"), applied);
+        assertEquals(applied.plus(Duration.ofMinutes(1)), checks.get(0).due());
+        // When the daemon starts
+        ClientDaemon daemon = daemon(Map.of());
+        daemon.startUp();
+        try {
+            // Then the overdue check is sent at once, saying it is late, and only the 1 h check is left
+            ClientFiles files = new ClientFiles(data.resolve("client"));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (files.events.snapshot().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            List<EventQueue.Entry> events = files.events.snapshot();
+            assertEquals(1, events.size(), events.toString());
+            assertEquals("health-ping", events.get(0).event().kind());
+            assertEquals(4, events.get(0).event().patchVersion());
+            assertTrue(events.get(0).event().detail().startsWith("1m after the apply (sent "), events.get(0).event().detail());
+            assertEquals(List.of("1h"), new HealthSchedule(data.resolve("client/health.json")).pending().stream()
+                    .map(HealthSchedule.Check::after).toList(), "the 1 h check stays scheduled on disk");
+        } finally {
+            daemon.deactivate();
+        }
+        assertThrows(IllegalArgumentException.class, () -> HealthSchedule.delays("1m,soon"));
+    }
+
     private ClientDaemon daemon(Map<String, Object> overrides) throws IOException {
         Map<String, Object> values = new java.util.HashMap<>(Map.of("check_interval", 0, "cmdline_file",
                 data.resolve("no-cmdline").toString(), "machine_id_file", data.resolve("no-machine-id").toString(),
                 "boot_id_file", data.resolve("no-boot-id").toString()));
         values.putAll(overrides);
-        ClientDaemon.Config config = (ClientDaemon.Config) Proxy.newProxyInstance(getClass().getClassLoader(),
+        return new ClientDaemon(data, data.resolve("etc"), "test", config(values), new FakeKernel(), Tuf.trustService(), false);
+    }
+
+    private ClientDaemon.Config config(Map<String, Object> values) {
+        return (ClientDaemon.Config) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ClientDaemon.Config.class}, (proxy, method, args) -> values.containsKey(method.getName())
                         ? values.get(method.getName()) : method.getDefaultValue());
-        return new ClientDaemon(data, data.resolve("etc"), "test", config, new FakeKernel(), Tuf.trustService(), false);
     }
 
     /** A kernel that runs no patch and refuses every change. */

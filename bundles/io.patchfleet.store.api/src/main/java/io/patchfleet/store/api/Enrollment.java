@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param machine the enrolled machine; never {@code null}
  * @param credential the machine's new secret credential, returned once; the store keeps only its
  *     SHA-256; never {@code null}
- * @param reenrolled whether the machine id was already enrolled (its previous credential no
- *     longer works)
+ * @param reenrolled whether the machine id was already enrolled (its previous credential works
+ *     until this one is first used)
  */
 public record Enrollment(Machine machine, String credential, boolean reenrolled) {
     public Enrollment {

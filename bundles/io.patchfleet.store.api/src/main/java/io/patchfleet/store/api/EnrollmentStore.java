@@ -18,8 +18,11 @@ import org.osgi.annotation.versioning.ProviderType;
  * authenticates with one indexed lookup). A secret is returned exactly once, at creation.
  *
  * <p><b>Re-enrollment</b> of a known machine id is idempotent: it keeps the machine's first
- * enrollment time, moves it to the token's tier, replaces its tags, and rotates its credential
- * (the old one stops working in the same transaction). Re-enrolling through the token that
+ * enrollment time, moves it to the token's tier, replaces its tags, and rotates its credential:
+ * the last credential the machine used keeps working until the new one is first used
+ * ({@link #authenticate}), then stops; a credential issued and never used stops working when the
+ * machine is enrolled again. A machine that refuses the server's answer (a publisher root that
+ * does not match its pin) or never receives it is thereby not locked out. Re-enrolling through the token that
  * already enrolled the machine does not use the token again, so a client retrying after a lost
  * response succeeds even with a single-use token.
  */
@@ -73,7 +76,7 @@ public interface EnrollmentStore {
     /**
      * The machine a credential belongs to: the check-in's authentication.
      *
-     * @return empty if the credential is unknown (never issued, rotated, or the machine removed)
+     * @return empty if the credential is unknown (never issued, replaced, or the machine removed)
      */
     Optional<MachineId> authenticate(String credential) throws StoreException;
 }

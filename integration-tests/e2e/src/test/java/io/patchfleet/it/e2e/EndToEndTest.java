@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
+import java.net.URI;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -191,10 +192,19 @@ class EndToEndTest {
                 "--root-sha256", "ab".repeat(32), "--", token));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--", token),
                 "no pin and no explicit trust on first use");
-        // The refused enable stored nothing; the server did rotate the machine's credential when it
-        // enrolled it again, so the machine enables once more with the right pin.
+        // The refused enable stored nothing, and the server, which issued a new credential for it,
+        // keeps the machine's current one valid until the new one is used: the machine still checks in.
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+        assertEquals("checked", kernelField("checkState"), String.valueOf(statusVerbose()));
+        // Enabled once more with the right pin, its first check-in uses the new credential, and the
+        // old one stops working then.
+        String before = credential();
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--root-sha256", rootSha,
                 "--", token));
+        assertNotEquals(before, credential(), "a new credential");
+        waitFor(() -> "checked".equals(kernelField("checkState")), "the first check-in with the new credential");
+        assertTrue(enrollment.authenticate(credential()).isPresent(), "the new credential works");
+        assertTrue(enrollment.authenticate(before).isEmpty(), "the old credential stopped once the new one was used");
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
         assertEquals("applied", kernelField("patchState"));
         assertEquals(1, ((Number) kernelField("patchVersion")).intValue());
@@ -394,6 +404,126 @@ class EndToEndTest {
 
     @Test
     @Order(10)
+    void withTheServerDownTheClientKeepsItsPatchBacksOffAndLosesNoEvent() throws Exception {
+        // Given a client that checks in through a relay the test can cut (the server "goes down"),
+        // health checks 2, 10 and 14 s after an apply, and version 6 published
+        Configuration client = configAdmin.getConfiguration("io.patchfleet.client", "?");
+        Hashtable<String, Object> clientProps = copy(client);
+        Hashtable<String, Object> fastHealth = copy(client);
+        fastHealth.put("health.checks", "2s,10s,14s");
+        client.update(fastHealth);
+        URI server = URI.create(base());
+        try (Relay relay = new Relay(server.getHost(), server.getPort())) {
+            String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "test").secret();
+            assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", "--server", relay.url(), "--root-sha256",
+                    rootSha, "--", token));
+            publish(6, "lkp_e2e_6");
+            waitFor(() -> {
+                cli(new ClientVerbs.Refresh(null), "refresh", "--wait");
+                return kernelField("patchVersion") instanceof Number n && n.intValue() == 6;
+            }, "version 6 applied");
+            Instant applied = Instant.now();
+
+            // When the server goes down right after the apply (the apply's events are still queued)
+            relay.down();
+            assertEquals(ExitCodes.FAILED, cli(new ClientVerbs.Refresh(null), "refresh", "--wait"));
+
+            // Then the client keeps its patch and says clearly why it could not check in
+            assertEquals("check-failed", kernelField("checkState"));
+            assertEquals("applied", kernelField("patchState"));
+            assertEquals(6, ((Number) kernelField("patchVersion")).intValue());
+            String message = String.valueOf(statusField("message"));
+            assertTrue(message.contains("check-in with " + relay.url() + " failed: ") && !message.contains("null"), message);
+            assertEquals("1", Files.readString(work.resolve("kernel/sys/kernel/livepatch/lkp_e2e_6/enabled")).trim());
+
+            // And the health checks are queued while it is down, on time, across a daemon restart
+            waitFor(() -> queued().contains("2s after the apply"), "the 2 s health check queued");
+            assertTrue(!queued().contains("10s after"), "the 10 s check not yet due");
+            restartDaemonWhile(() -> true);
+            waitFor(() -> queued().contains("14s after the apply") && Files.notExists(data().resolve("client/health.json")),
+                    "the 10 and 14 s health checks after the restart, and none left");
+            List<Map<?, ?>> events = queuedEvents();
+            assertEquals(List.of("before-insert", "after-insert", "after-transition", "health-ping", "health-ping", "health-ping"),
+                    events.stream().filter(e -> ((Number) e.get("patchVersion")).intValue() == 6).map(e -> e.get("kind")).toList(),
+                    events.toString());
+            for (Map<?, ?> e : events) {
+                String detail = String.valueOf(e.get("detail"));
+                for (int d : new int[] {2, 10, 14}) {
+                    if (detail.startsWith(d + "s after")) {
+                        assertTrue(!Instant.parse(String.valueOf(e.get("time"))).isBefore(applied.plusSeconds(d - 1)),
+                                detail + " at " + e.get("time") + ", applied " + applied);
+                        assertTrue(detail.endsWith("loaded") && !detail.contains("not loaded"), detail);
+                    }
+                }
+            }
+
+            // And it backs off meanwhile: with checks every 60 min, failed checks retry sooner, and later each time
+            Hashtable<String, Object> hourly = copy(client);
+            hourly.put("check.interval", 60);
+            client.update(hourly);
+            waitFor(() -> untilNextCheck() > Duration.ofMinutes(50).toMillis(), "the hourly schedule");
+            for (int attempt = 1; attempt <= 2; attempt++) {
+                int before = ((Number) statusField("failedChecks")).intValue();
+                cli(new ClientVerbs.Refresh(null), "refresh");
+                waitFor(() -> ((Number) statusField("failedChecks")).intValue() > before, "a failed scheduled check");
+                int failed = ((Number) statusField("failedChecks")).intValue();
+                long step = 30_000L << (failed - 1); // Backoff: 30 s doubled per failure, half to all of it
+                long next = untilNextCheck();
+                assertTrue(next > step / 2 - 5_000 && next <= step, failed + " failed checks: next try in " + next + " ms");
+            }
+
+            // When the server is back, the next check-in delivers every queued event: none lost
+            client.update(fastHealth);
+            waitFor(() -> statusField("nextCheck") == null, "manual checks again");
+            relay.up();
+            waitFor(() -> cli(new ClientVerbs.Refresh(null), "refresh", "--wait") == ExitCodes.OK, "a check-in once the server is back");
+            assertEquals("checked", kernelField("checkState"));
+            assertEquals(0, ((Number) statusField("queuedEvents")).intValue());
+            List<String> delivered = machines.reports(new MachineId(MACHINE), applied.minusSeconds(60), 1000).stream()
+                    .flatMap(r -> r.report().events().stream()).filter(e -> e.patchVersion() == 6)
+                    .map(e -> e.kind().wireName() + ":" + e.detail()).toList();
+            for (Map<?, ?> e : events) {
+                assertTrue(delivered.contains(e.get("kind") + ":" + e.get("detail")), "delivered " + e + " in " + delivered);
+            }
+        } finally {
+            client.update(clientProps);
+        }
+        // Back on the server's own address for the tests after this one
+        String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "test").secret();
+        assertEquals(ExitCodes.OK, cli(new ClientVerbs.Enable(null), "enable", "--server", base(), "--root-sha256", rootSha,
+                "--", token));
+    }
+
+    private long untilNextCheck() {
+        Object next = statusField("nextCheck");
+        return next == null ? -1 : Duration.between(Instant.now(), Instant.parse(String.valueOf(next))).toMillis();
+    }
+
+    private String queued() {
+        return queuedEvents().toString();
+    }
+
+    /** The client's event queue on disk, oldest first. */
+    private List<Map<?, ?>> queuedEvents() {
+        try (var files = Files.list(data().resolve("client/events"))) {
+            ObjectMapper json = new ObjectMapper();
+            List<Map<?, ?>> out = new ArrayList<>();
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("\\d{19}\\.json")).sorted().toList()) {
+                out.add(json.readValue(f.toFile(), Map.class));
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+    }
+
+    private String credential() throws java.io.IOException {
+        return String.valueOf(new ObjectMapper().readValue(data().resolve("client/enrollment.json").toFile(), Map.class)
+                .get("credential"));
+    }
+
+    @Test
+    @Order(11)
     void kernelUpgradeRequiredAndConfigAnswerWithClearCodes() throws Exception {
         assertEquals(ExitCodes.UPGRADE_NOT_REQUIRED, cli(new ClientVerbs.KernelUpgradeRequired(null), "kernel-upgrade-required"));
         assertEquals(ExitCodes.USAGE, cli(new ClientVerbs.Config(null, System.in), "config", "check-interval=often"));
@@ -404,11 +534,165 @@ class EndToEndTest {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void disableForgetsTheCredentialButLeavesThePatch() throws Exception {
         assertEquals(ExitCodes.OK, cli(new ClientVerbs.Disable(null), "disable"));
         assertEquals(ExitCodes.NOT_ENABLED, cli(new ClientVerbs.Refresh(null), "refresh"));
         assertNotEquals(null, kernelField("patchVersion"));
+    }
+
+    /**
+     * The real client daemon as a child process (the assembled launcher), killed with SIGKILL at
+     * several points and restarted: in the crash guard's settle window right after an apply,
+     * between the insertion marker and the end of the insertion, and at moments spread over
+     * check-ins (state, event queue and ETag writes). Each time its state must be readable, the
+     * crash guard must do what it promises, and every event it had queued must reach the server.
+     */
+    @Test
+    @Order(13)
+    void theRealDaemonKilledWithSigkillAtAnyPointRecovers() throws Exception {
+        Path dist = Path.of(context.getProperty("patchfleet.launcher")).toAbsolutePath().normalize();
+        Path dir = Files.createTempDirectory("pfk"); // short: the control socket path is limited to 107 bytes
+        String machine = "0123456789abcdef0123456789abcde3";
+        Files.writeString(dir.resolve("machine-id"), machine + "\n");
+        Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(dir.resolve("etc/io.patchfleet.client.cfg"), String.join("\n",
+                "remote.server = " + base(), "check.interval = 0", "kernel.target = (kernel=simulated)",
+                "machine.id.file = " + dir.resolve("machine-id"), "health.checks = 1s,2s,3s", ""));
+        // Transitions of 3 s: long enough to kill the daemon in the middle of an insertion.
+        Files.writeString(dir.resolve("etc/io.patchfleet.kernel.simulated.cfg"), String.join("\n",
+                "release = " + KERNEL.release(), "machine = " + KERNEL.architecture(), "version = " + KERNEL.build(),
+                "transition.ms = 3000", ""));
+        MachineId id = new MachineId(machine);
+        List<Map<?, ?>> mustArrive = new ArrayList<>();
+        try (ClientProcess daemon = new ClientProcess(dist, dir)) {
+            daemon.start();
+            String token = enrollment.createToken(TierName.of("edge"), Instant.now().plusSeconds(600), 5, "e2e", "kill").secret();
+            assertEquals(ExitCodes.OK, cliAt(dir, new ClientVerbs.Enable(null), "enable", "--server", base(), "--root-sha256", rootSha,
+                    "--", token));
+            long latest = catalog.findByKernel(KERNEL).stream().filter(r -> !r.revoked()).mapToLong(PatchRelease::version).max()
+                    .orElseThrow();
+
+            // 1. Killed in the settle window right after an apply (marker "settling"): a daemon
+            //    death there is not a crash of the patch; the patch stays applied.
+            waitFor(() -> {
+                cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait");
+                return "applied".equals(kernelOf(daemon.status(), "patchState"));
+            }, "the child applied version " + latest, 90);
+            assertTrue(Files.readString(dir.resolve("client/apply-attempt.json")).contains("\"settling\" : true"));
+            mustArrive.addAll(queuedAt(dir));
+            daemon.kill9();
+            mustArrive.addAll(queuedAt(dir));
+            daemon.start();
+            Map<?, ?> after = daemon.status();
+            assertEquals("applied", kernelOf(after, "patchState"), String.valueOf(after));
+            assertEquals(latest, ((Number) kernelOf(after, "patchVersion")).longValue());
+            assertEquals(null, after.get("crashed"), "a daemon death in the settle window is no crash: " + after);
+
+            // 2. Killed between the insertion marker and the end of the insertion of the next version
+            PatchRelease next = publish(latest + 1, "lkp_e2e_" + (latest + 1));
+            Thread refresh = new Thread(() -> cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            refresh.start();
+            waitFor(() -> {
+                try {
+                    String marker = Files.readString(dir.resolve("client/apply-attempt.json"));
+                    return marker.contains("\"version\" : " + next.version()) && marker.contains("\"settling\" : false");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, "the insertion of version " + next.version() + " under way", 60);
+            daemon.kill9();
+            refresh.join(30_000);
+            mustArrive.addAll(queuedAt(dir));
+            daemon.start();
+            // Then the crash guard marks that version crashed, reports it, and does not retry it
+            Map<?, ?> guarded = daemon.status();
+            assertTrue(String.valueOf(guarded.get("crashed")).contains("version=" + next.version()), String.valueOf(guarded));
+            assertEquals("apply-failed", kernelOf(guarded, "patchState"));
+            assertEquals(latest, ((Number) kernelOf(guarded, "patchVersion")).longValue(), "the patch before stays recorded");
+            mustArrive.addAll(queuedAt(dir));
+            assertEquals(ExitCodes.OK, cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            assertTrue(String.valueOf(daemon.status().get("blocked")).contains("crashed"), String.valueOf(daemon.status()));
+            long insertions = events(id).stream().filter(e -> e.kind().wireName().equals("before-insert")
+                    && e.patchVersion() == next.version()).count();
+            assertEquals(1, insertions, "the crashed version was not inserted again");
+            assertTrue(events(id).stream().anyMatch(e -> e.kind().wireName().equals("error") && e.patchVersion() == next.version()
+                    && e.detail().contains("crash guard")), "the crash was reported");
+
+            // 3. Killed at moments spread over check-ins: state.json, the ETag, the event queue
+            for (int i = 0; i < 4; i++) {
+                Thread checks = new Thread(() -> {
+                    for (int k = 0; k < 20 && cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait") != ExitCodes.DAEMON_UNREACHABLE; k++) {
+                        // check-ins until the daemon dies
+                    }
+                });
+                checks.start();
+                TimeUnit.MILLISECONDS.sleep(150 + 170L * i);
+                daemon.kill9();
+                checks.join(60_000);
+                mustArrive.addAll(queuedAt(dir));
+                daemon.start();
+                Map<?, ?> s = daemon.status();
+                assertEquals(true, s.get("enabled"), "enrollment readable after kill " + i + ": " + s);
+                assertEquals(latest, ((Number) kernelOf(s, "patchVersion")).longValue(), "state readable after kill " + i);
+                assertTrue(String.valueOf(s.get("crashed")).contains("version=" + next.version()), "the crash mark survives: " + s);
+            }
+
+            // And every event queued at any kill reached the server: none lost
+            assertEquals(ExitCodes.OK, cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            assertEquals(0, ((Number) daemon.status().get("queuedEvents")).intValue());
+            List<String> delivered = events(id).stream().map(e -> e.kind().wireName() + ":" + e.patchVersion() + ":" + e.detail())
+                    .toList();
+            for (Map<?, ?> e : mustArrive) {
+                assertTrue(delivered.contains(e.get("kind") + ":" + e.get("patchVersion") + ":" + e.get("detail")),
+                        "delivered: " + e + " in " + delivered);
+            }
+            assertTrue(delivered.stream().filter(d -> d.startsWith("health-ping:" + latest + ":")).count() >= 3,
+                    "the health checks of version " + latest + " survived the kill: " + delivered);
+        }
+    }
+
+    private List<io.patchfleet.model.MachineEvent> events(MachineId id) {
+        try {
+            return machines.reports(id, Instant.EPOCH, 1000).stream().flatMap(r -> r.report().events().stream()).toList();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Object kernelOf(Map<?, ?> status, String field) {
+        return status == null ? null : ((Map<?, ?>) status.get("kernel")).get(field);
+    }
+
+    private static List<Map<?, ?>> queuedAt(Path dir) {
+        try (var files = Files.list(dir.resolve("client/events"))) {
+            ObjectMapper json = new ObjectMapper();
+            List<Map<?, ?>> out = new ArrayList<>();
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("\\d{19}\\.json")).sorted().toList()) {
+                try {
+                    out.add(json.readValue(f.toFile(), Map.class));
+                } catch (java.io.IOException e) {
+                    // removed meanwhile (delivered)
+                }
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+    }
+
+    private int cliAt(Path dir, Object command, String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(out));
+        String[] full = new String[args.length + 1];
+        full[0] = "--data";
+        full[1] = dir.toString();
+        System.arraycopy(args, 1, full, 2, args.length - 1);
+        int code = cl.execute(full);
+        System.out.println("patchfleet " + String.join(" ", args) + " (child) -> " + code + "\n" + out);
+        return code;
     }
 
     private PatchRelease publish(long version, String name) throws Exception {
@@ -445,13 +729,16 @@ class EndToEndTest {
     }
 
     private void restartDaemon() throws Exception {
+        restartDaemonWhile(() -> statusField("crashed") != null);
+    }
+
+    private void restartDaemonWhile(Supplier<Boolean> ready) throws Exception {
         var scr = context.getService(context.getServiceReference(org.osgi.service.component.runtime.ServiceComponentRuntime.class));
         var description = scr.getComponentDescriptionDTOs().stream()
                 .filter(d -> d.name.equals("io.patchfleet.client.internal.ClientDaemon")).findFirst().orElseThrow();
         scr.disableComponent(description).getValue();
         scr.enableComponent(description).getValue();
-        waitFor(() -> KERNEL.release().equals(kernelField("running")) && statusField("crashed") != null,
-                "the daemon restarted and ran its crash guard");
+        waitFor(() -> KERNEL.release().equals(kernelField("running")) && ready.get(), "the daemon restarted");
     }
 
     private Object statusField(String field) {
@@ -505,9 +792,13 @@ class EndToEndTest {
     }
 
     private static void waitFor(Supplier<Boolean> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        waitFor(condition, what, 30);
+    }
+
+    private static void waitFor(Supplier<Boolean> condition, String what, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.get()) {
-            assertTrue(System.nanoTime() < deadline, what + " within 30 s");
+            assertTrue(System.nanoTime() < deadline, what + " within " + seconds + " s");
             TimeUnit.MILLISECONDS.sleep(50);
         }
     }

@@ -201,8 +201,11 @@ class MachineApiTest {
         String second = (String) json(post("/v1/enroll", null, Map.of("token", token, "machineId", machine,
                 "kernel", kernelJson(KERNEL), "tags", List.of())), 200).get("credential");
         assertNotEquals(first, second);
-        assertEquals(401, post("/v1/check-in", first, checkIn(machine, KERNEL, Map.of())).statusCode(), "old credential dead");
+        // The current credential keeps working until the new one is first used (a client that
+        // refuses the answer, or never gets it, is not locked out); then it is dead.
+        assertEquals(200, post("/v1/check-in", first, checkIn(machine, KERNEL, Map.of())).statusCode(), "old one until the new is used");
         assertEquals(200, post("/v1/check-in", second, checkIn(machine, KERNEL, Map.of())).statusCode());
+        assertEquals(401, post("/v1/check-in", first, checkIn(machine, KERNEL, Map.of())).statusCode(), "old credential dead");
 
         assertEquals("token-rejected", error(post("/v1/enroll", null, Map.of("token", "not-a-token", "machineId", machine,
                 "kernel", kernelJson(KERNEL), "tags", List.of())), 403));

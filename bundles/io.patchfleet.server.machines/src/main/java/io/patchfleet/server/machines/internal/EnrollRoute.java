@@ -21,7 +21,9 @@ import io.patchfleet.store.api.StoreException;
 /**
  * {@code POST /v1/enroll}: a machine presents an enrollment token and gets its credential, the
  * server's directive key and the publisher root the server serves. Enrolling a known machine id
- * again is not an error: it rotates the credential (Canonical's client fails here).
+ * again is not an error: it rotates the credential (Canonical's client fails here); the machine's
+ * previous credential keeps working until the new one is first used (EnrollmentStore), so a
+ * client that refuses this answer is not locked out.
  */
 @Component
 public class EnrollRoute implements Route {

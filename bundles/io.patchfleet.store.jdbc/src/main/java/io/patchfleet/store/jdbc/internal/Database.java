@@ -157,7 +157,7 @@ public final class Database implements AutoCloseable {
         this.pool = new ConnectionPool(() -> org.hsqldb.jdbc.JDBCDriver.getConnection(url, props),
                 settings.poolSize(), settings.acquireTimeout());
         try {
-            Connection c = pool.borrow();
+            Connection c = firstConnection();
             boolean broken = true;
             try {
                 c.setAutoCommit(true);
@@ -202,6 +202,38 @@ public final class Database implements AutoCloseable {
             }
             return null;
         });
+    }
+
+    /**
+     * The first connection opens the database files. After a {@code kill -9} HSQLDB's lock file
+     * still carries the dead process's heartbeat, and HSQLDB refuses the lock until that
+     * heartbeat is ten seconds old; a server restarted at once by its supervisor must wait for
+     * that, not fail. Other failures are not retried.
+     */
+    private Connection firstConnection() throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        boolean logged = false;
+        while (true) {
+            try {
+                return pool.borrow();
+            } catch (SQLException e) {
+                boolean lock = String.valueOf(e.getMessage()).contains("lock acquisition failure");
+                if (!lock || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                if (!logged) {
+                    LOG.warn("Database {} is locked by a process that stopped less than 10 s ago (a crash?); waiting for its lock "
+                            + "to expire", url);
+                    logged = true;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static Settings settings(BundleContext context, Config config) {

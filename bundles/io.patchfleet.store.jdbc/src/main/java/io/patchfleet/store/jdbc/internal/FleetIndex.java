@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
 final class FleetIndex {
     private static final Logger LOG = LoggerFactory.getLogger(FleetIndex.class);
     static final int PAGE = 10_000;
-    static final String COLUMNS = "machine_id, tier_name, tags, enrolled_at, credential_hash, kernel_release, kernel_arch, "
-            + "kernel_flavour, kernel_build, patch_state, patch_version, client_version, boot_time";
+    static final String COLUMNS = "machine_id, tier_name, tags, enrolled_at, credential_hash, previous_credential_hash, "
+            + "kernel_release, kernel_arch, kernel_flavour, kernel_build, patch_state, patch_version, client_version, boot_time";
 
     /** The fields of a machine's last full report that decide whether a check-in changes anything. */
     record Reported(KernelId kernel, PatchState state, long version, String clientVersion, Instant bootTime) {
@@ -70,11 +70,14 @@ final class FleetIndex {
     static final class Entry {
         final Machine machine;
         final String credentialHash;
+        /** After a re-enrollment, the credential used before, valid until the new one is first used. */
+        final String previousCredentialHash;
         volatile Reported reported;
 
-        Entry(Machine machine, String credentialHash, Reported reported) {
+        Entry(Machine machine, String credentialHash, String previousCredentialHash, Reported reported) {
             this.machine = machine;
             this.credentialHash = credentialHash;
+            this.previousCredentialHash = previousCredentialHash;
             this.reported = reported;
         }
     }
@@ -208,14 +211,22 @@ final class FleetIndex {
         }
     }
 
-    /** The committed row holding a credential hash. */
+    /**
+     * The committed row holding a credential hash as its credential or as its previous one (two
+     * indexed lookups rather than one OR, which a database may answer with a scan).
+     */
     Optional<Entry> readByCredential(Connection c, String credentialHash) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM machines WHERE credential_hash = ?")) {
-            ps.setString(1, credentialHash);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
+        for (String column : new String[] {"credential_hash", "previous_credential_hash"}) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM machines WHERE " + column + " = ?")) {
+                ps.setString(1, credentialHash);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return Optional.of(entry(rs));
+                    }
+                }
             }
         }
+        return Optional.empty();
     }
 
     private Entry entry(ResultSet rs) throws SQLException {
@@ -228,7 +239,7 @@ final class FleetIndex {
                     rs.getString("kernel_flavour"), rs.getString("kernel_build"))), PatchState.fromWire(state),
                     rs.getLong("patch_version"), share(rs.getString("client_version")), Sql.instant(rs, "boot_time"));
         }
-        return new Entry(m, rs.getString("credential_hash"), reported);
+        return new Entry(m, rs.getString("credential_hash"), rs.getString("previous_credential_hash"), reported);
     }
 
     @SuppressWarnings("unchecked")
@@ -241,11 +252,23 @@ final class FleetIndex {
 
     private void insert(Entry e) {
         Entry old = byId.put(e.machine.id(), e);
-        if (old != null && old.credentialHash != null && !old.credentialHash.equals(e.credentialHash)) {
-            byCredential.remove(old.credentialHash, old);
+        if (old != null) {
+            unmap(old);
         }
         if (e.credentialHash != null) {
             byCredential.put(e.credentialHash, e);
+        }
+        if (e.previousCredentialHash != null) {
+            byCredential.put(e.previousCredentialHash, e);
+        }
+    }
+
+    private void unmap(Entry old) {
+        if (old.credentialHash != null) {
+            byCredential.remove(old.credentialHash, old);
+        }
+        if (old.previousCredentialHash != null) {
+            byCredential.remove(old.previousCredentialHash, old);
         }
     }
 
@@ -266,8 +289,8 @@ final class FleetIndex {
             Optional<Entry> row = db.inTransaction(c -> read(c, id));
             if (row.isEmpty()) {
                 Entry old = byId.remove(id);
-                if (old != null && old.credentialHash != null) {
-                    byCredential.remove(old.credentialHash, old);
+                if (old != null) {
+                    unmap(old);
                 }
                 return;
             }

@@ -116,7 +116,12 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             }
             String credential = Secrets.newSecret();
             if (known) {
-                Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ?, token_id = ?, credential_hash = ? "
+                // The last credential the machine used stays valid until the new one is first
+                // used: a machine that refuses the answer (a root that does not match its pin) or
+                // never receives it keeps checking in. A second re-enrollment before that keeps
+                // the same working one and drops the unused one in between.
+                Sql.update(c, "UPDATE machines SET tier_name = ?, tags = ?, token_id = ?, "
+                        + "previous_credential_hash = COALESCE(previous_credential_hash, credential_hash), credential_hash = ? "
                         + "WHERE machine_id = ?", token.tier().value(), tagColumn, token.id(), Secrets.hash(credential),
                         machine.value());
             } else {
@@ -126,13 +131,15 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
             }
             return new Enrollment(Machines.find(c, machine).orElseThrow(), credential, known);
         });
-        // After the commit: the new credential works and a replaced one stops working at once.
+        // After the commit: the new credential works; an unused one issued before it stops at once.
         db.fleet().refresh(db, machine);
         return enrollment;
     }
 
     /**
      * Answered from the {@link FleetIndex} (a database read only while the index still loads).
+     * Both the machine's credential and, after a re-enrollment, its previous one until the new
+     * one is first used, are found.
      */
     @Override
     public Optional<MachineId> authenticate(String credential) throws StoreException {
@@ -141,14 +148,36 @@ public final class JdbcEnrollmentStore implements EnrollmentStore {
         FleetIndex fleet = db.fleet();
         FleetIndex.Entry known = fleet.byCredential(hash);
         if (known != null) {
+            if (known.previousCredentialHash != null && hash.equals(known.credentialHash)) {
+                confirm(known.machine.id(), hash);
+            }
             return Optional.of(known.machine.id());
         }
         if (fleet.complete()) {
             return Optional.empty(); // the index holds every machine: no database read for a wrong credential
         }
         Optional<FleetIndex.Entry> found = db.inTransaction(c -> fleet.readByCredential(c, hash));
-        found.ifPresent(fleet::cacheRead);
-        return found.map(e -> e.machine.id());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        FleetIndex.Entry e = found.get();
+        if (e.previousCredentialHash != null && hash.equals(e.credentialHash)) {
+            confirm(e.machine.id(), hash);
+        } else {
+            fleet.cacheRead(e);
+        }
+        return Optional.of(e.machine.id());
+    }
+
+    /**
+     * The first use of the credential issued at re-enrollment: the one before it (kept working
+     * until now, so that a machine that refused or never received its new credential was not
+     * locked out) ends here.
+     */
+    private void confirm(MachineId machine, String credentialHash) throws StoreException {
+        db.inTransaction(c -> Sql.update(c, "UPDATE machines SET previous_credential_hash = NULL "
+                + "WHERE machine_id = ? AND credential_hash = ?", machine.value(), credentialHash));
+        db.fleet().refresh(db, machine);
     }
 
     /** {@code null} if the machine is unknown; else the token that enrolled it (empty if none). */

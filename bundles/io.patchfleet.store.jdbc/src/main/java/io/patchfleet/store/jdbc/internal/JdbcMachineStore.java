@@ -240,7 +240,30 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public Optional<StoredReport> lastReport(MachineId id) throws StoreException {
         Objects.requireNonNull(id, "machine id");
-        return lastReportInDatabase(id).map(this::withJournal);
+        return stable(() -> lastReportInDatabase(id).map(this::withJournal));
+    }
+
+    /** A read of the database merged with the journal. */
+    @FunctionalInterface
+    private interface MergedRead<T> {
+        T read() throws StoreException;
+    }
+
+    /**
+     * Runs a merged read again if a fold moved values from the journal into the database while
+     * it ran (it could have read the database before the fold and the journal after it). Folds
+     * happen every few minutes, so a read runs again rarely; after ten tries the last answer
+     * stands.
+     */
+    private <T> T stable(MergedRead<T> read) throws StoreException {
+        SeenJournal journal = db.seen();
+        for (int attempt = 1;; attempt++) {
+            long epoch = journal.foldEpoch();
+            T result = read.read();
+            if (journal.foldEpoch() == epoch || attempt == 10) {
+                return result;
+            }
+        }
     }
 
     /**
@@ -314,18 +337,24 @@ public final class JdbcMachineStore implements MachineStore {
         Objects.requireNonNull(filter, "filter");
         checkPage(offset, limit);
         if (filtersOnJournal(filter)) {
-            List<MachineStatus> out = new ArrayList<>();
-            int[] skip = {offset};
-            scan(filter, status -> {
-                if (skip[0] > 0) {
-                    skip[0]--;
-                    return true;
-                }
-                out.add(status);
-                return out.size() < limit;
+            return stable(() -> {
+                List<MachineStatus> out = new ArrayList<>();
+                int[] skip = {offset};
+                scan(filter, status -> {
+                    if (skip[0] > 0) {
+                        skip[0]--;
+                        return true;
+                    }
+                    out.add(status);
+                    return out.size() < limit;
+                });
+                return out;
             });
-            return out;
         }
+        return stable(() -> queryInDatabase(filter, offset, limit));
+    }
+
+    private List<MachineStatus> queryInDatabase(MachineFilter filter, int offset, int limit) throws StoreException {
         List<Object> args = new ArrayList<>();
         String where = where(filter, args);
         args.add(offset);
@@ -416,12 +445,14 @@ public final class JdbcMachineStore implements MachineStore {
     public long count(MachineFilter filter) throws StoreException {
         Objects.requireNonNull(filter, "filter");
         if (filtersOnJournal(filter)) {
-            long[] n = {0};
-            scan(filter, m -> {
-                n[0]++;
-                return true;
+            return stable(() -> {
+                long[] n = {0};
+                scan(filter, m -> {
+                    n[0]++;
+                    return true;
+                });
+                return n[0];
             });
-            return n[0];
         }
         List<Object> args = new ArrayList<>();
         String where = where(filter, args);
@@ -454,6 +485,16 @@ public final class JdbcMachineStore implements MachineStore {
                 counts.computeIfAbsent(key, k -> new long[1])[0]++;
             }
         } else if (filtersOnJournal(filter)) {
+            counts.putAll(stable(() -> {
+                Map<List<Object>, long[]> merged = new LinkedHashMap<>();
+                scan(filter, m -> {
+                    List<Object> key = List.of(m.machine().tier(), m.lastReport().map(s -> s.report().patchVersion()).orElse(0L),
+                            m.lastReport().map(s -> s.report().patchState()).orElse(NEVER_REPORTED));
+                    merged.computeIfAbsent(key, k -> new long[1])[0]++;
+                    return true;
+                });
+                return merged;
+            }));
             db.inTransaction(c -> {
                 try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
                         ResultSet rs = ps.executeQuery()) {
@@ -462,12 +503,6 @@ public final class JdbcMachineStore implements MachineStore {
                     }
                 }
                 return null;
-            });
-            scan(filter, m -> {
-                List<Object> key = List.of(m.machine().tier(), m.lastReport().map(s -> s.report().patchVersion()).orElse(0L),
-                        m.lastReport().map(s -> s.report().patchState()).orElse(NEVER_REPORTED));
-                counts.computeIfAbsent(key, k -> new long[1])[0]++;
-                return true;
             });
         } else {
             return patchHealthInDatabase(filter);

@@ -91,6 +91,7 @@ final class SeenJournal implements AutoCloseable {
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final CopyOnWriteArrayList<Segment> sealed = new CopyOnWriteArrayList<>();
     private final AtomicLong folded = new AtomicLong();
+    private final AtomicLong foldEpoch = new AtomicLong();
     private final Thread writer;
     private final Thread foldThread;
     private final Object foldSignal = new Object();
@@ -182,6 +183,15 @@ final class SeenJournal implements AutoCloseable {
         for (Segment s : sealed) {
             s.values().remove(machineId);
         }
+    }
+
+    /**
+     * Raised each time a folded segment leaves the journal. A reader that read the database and
+     * then the journal, with the same epoch before and after, cannot have missed a value that
+     * moved from one to the other in between (the fold commits before the segment leaves).
+     */
+    long foldEpoch() {
+        return foldEpoch.get();
     }
 
     /** Rows folded into the database since start. */
@@ -396,6 +406,7 @@ final class SeenJournal implements AutoCloseable {
                 }
                 folded.addAndGet(s.values().size());
                 sealed.remove(s);
+                foldEpoch.incrementAndGet();
                 if (s.file() != null) {
                     Files.deleteIfExists(s.file());
                 }

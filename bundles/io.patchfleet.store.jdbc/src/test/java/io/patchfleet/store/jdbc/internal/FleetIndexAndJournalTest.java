@@ -252,10 +252,17 @@ class FleetIndexAndJournalTest {
             awaitIndex(db);
 
             assertEquals(fleet - removed.size() + 1, db.fleet().size(), "every machine in memory, no removed one");
+            // A rotated machine's previous credential works until its new one is first used.
+            int someRotated = rotated.keySet().iterator().next();
+            assertEquals(Optional.of(MachineId.of(String.format("m%06d", someRotated))),
+                    enrollment.authenticate(credentials.get(someRotated)), "previous credential still valid");
+            for (Map.Entry<Integer, String> e : rotated.entrySet()) {
+                assertEquals(Optional.of(MachineId.of(String.format("m%06d", e.getKey()))), enrollment.authenticate(e.getValue()));
+            }
             for (int i = 0; i < fleet; i += 1) {
                 Optional<MachineId> who = enrollment.authenticate(credentials.get(i));
                 if (rotated.containsKey(i) || removed.contains(i)) {
-                    assertFalse(who.isPresent(), "old credential of m" + i + " refused");
+                    assertFalse(who.isPresent(), "old credential of m" + i + " refused (removed, or its new one was used)");
                 } else {
                     assertEquals(Optional.of(MachineId.of(String.format("m%06d", i))), who);
                 }

@@ -378,8 +378,9 @@ class JdbcStoreTest {
         assertEquals(EDGE, machines.find(id).orElseThrow().tier(), "cached by the authentication");
 
         String second = enrollment.enroll(token.secret(), id, Set.of()).credential();
-        assertEquals(Optional.empty(), enrollment.authenticate(first), "the old credential stops working at once");
+        assertEquals(Optional.of(id), enrollment.authenticate(first), "the cached old credential works until the new one is used");
         assertEquals(Optional.of(id), enrollment.authenticate(second));
+        assertEquals(Optional.empty(), enrollment.authenticate(first), "the first use of the new one drops the cached old one");
 
         machines.enroll(new Machine(id, BETA, Set.of("moved"), T0));
         assertEquals(new Machine(id, BETA, Set.of("moved"), T0), machines.find(id).orElseThrow(), "a move is seen at once");
@@ -577,8 +578,16 @@ class JdbcStoreTest {
         assertTrue(again.reenrolled());
         assertEquals(new Machine(id, BETA, Set.of("b"), T0), again.machine(), "first enrollment time kept");
         assertNotEquals(first.credential(), again.credential());
-        assertEquals(Optional.empty(), enrollment.authenticate(first.credential()), "old credential stops working");
-        assertEquals(Optional.of(id), enrollment.authenticate(again.credential()));
+        // The old credential keeps working until the new one is first used, so a machine that
+        // refused the answer (or never got it) is not locked out; a third enrollment before that
+        // keeps the old one and voids the unused one.
+        assertEquals(Optional.of(id), enrollment.authenticate(first.credential()), "old credential works until the new one is used");
+        Enrollment third = enrollment.enroll(token.secret(), id, Set.of("b"));
+        assertEquals(Optional.empty(), enrollment.authenticate(again.credential()), "an unused rotated credential is void");
+        assertEquals(Optional.of(id), enrollment.authenticate(first.credential()), "the last working one still works");
+        assertEquals(Optional.of(id), enrollment.authenticate(third.credential()));
+        assertEquals(Optional.empty(), enrollment.authenticate(first.credential()), "old credential stops once the new one was used");
+        assertEquals(Optional.of(id), enrollment.authenticate(third.credential()));
         assertEquals(1, enrollment.findToken(token.token().id()).orElseThrow().uses(), "same token: no new use");
         assertTrue(machines.lastReport(id).isPresent(), "history kept");
 
