@@ -140,6 +140,11 @@ public class PublisherMirror implements CatalogMirror {
         }
         if (config.repository().isBlank()) {
             LOG.info("No publisher repository configured ({}.cfg: repository); the catalog is fed by sync or import", PID);
+            if (Files.isRegularFile(mirrorDir.resolve("metadata").resolve("1.root.json"))) {
+                // Fed by sync or import: serve what was verified before the restart at once, without
+                // waiting for the upstream (which may be unreachable). Re-verified from the stored root.
+                scheduler.execute(this::loadLocal);
+            }
             return;
         }
         schedule = scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, config.interval_seconds(), TimeUnit.SECONDS);
@@ -181,6 +186,32 @@ public class PublisherMirror implements CatalogMirror {
             }
         }
         return Optional.of(bytes);
+    }
+
+    /** Re-verifies the mirror's own files (no network) to restore the served state after a restart. */
+    private void loadLocal() {
+        if (state != null) {
+            return;
+        }
+        try {
+            // A sync killed between saving metadata and storing a module leaves metadata whose module is
+            // missing: such a release is simply not offered (the catalog never had it) until sync completes.
+            FolderSource local = new FolderSource(RepositoryDirectory.repository(mirrorDir)) {
+                @Override
+                public boolean wantsRelease(PatchRelease release) {
+                    try {
+                        return blobs.exists(release.sha256());
+                    } catch (StoreException e) {
+                        return false;
+                    }
+                }
+            };
+            refresh(local, TrustAnchor.trustOnFirstUse(), new long[2]);
+        } catch (Exception e) {
+            lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.error("The mirrored metadata in {} does not verify ({}); nothing is served until the next sync or import "
+                    + "succeeds", mirrorDir, e.getMessage());
+        }
     }
 
     private void refreshQuietly() {
@@ -313,7 +344,7 @@ public class PublisherMirror implements CatalogMirror {
     }
 
     /** The publisher repository folder as a source. */
-    private static final class FolderSource implements MirrorSource {
+    private static class FolderSource implements MirrorSource {
         private final RepositoryDirectory folder;
 
         FolderSource(RepositoryDirectory folder) {
