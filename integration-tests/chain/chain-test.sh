@@ -100,13 +100,14 @@ transition.ms = 200
 CFG
 "$pf" client --data "$work/client" > "$work/client.log" 2>&1 &
 pids+=($!)
-client_up() { "$pf" status --data "$work/client" --format json 2>/dev/null | grep -q "$release"; }
+client_up() { local out; out=$("$pf" status --data "$work/client" --format json 2>/dev/null) || true; grep -q "$release" <<<"$out"; }
 wait_for "$timeout_s" "client up" client_up
 etoken=$(admin 3 token create edge --expires-in 1h --format json | secret_of)
 "$pf" enable --data "$work/client" --server "http://127.0.0.1:${port[3]}" --root-sha256 "$root_sha" -- "$etoken" > "$work/enable.log" 2>&1 \
   || die "enable on server 3 failed: $(cat "$work/enable.log")"
 timeout "$timeout_s" "$pf" refresh --data "$work/client" --wait > /dev/null 2>&1 || true
-applied() { "$pf" status --data "$work/client" --format json | tr -d ' \n' | grep -q '"patchState":"applied"'; }
+client_state() { "$pf" status --data "$work/client" --format json 2>/dev/null | tr -d ' \n' || true; }
+applied() { grep -q '"patchState":"applied"' <<<"$(client_state)"; }
 wait_for "$timeout_s" "client applied the patch from server 3" applied
 ok "client at the end of the chain applied the patch published at the start"
 
@@ -116,7 +117,7 @@ admin 2 sync trigger --wait --timeout "$timeout_s" > /dev/null 2>&1 || die "sync
 admin 3 sync trigger --wait --timeout "$timeout_s" > /dev/null 2>&1 || die "sync 3 after revocation failed"
 admin 3 patch list --kernel "$release" --format json | tr -d ' \n' | grep -q '"revoked":true' || die "revocation did not reach server 3"
 timeout "$timeout_s" "$pf" refresh --data "$work/client" --wait > /dev/null 2>&1 || true
-disabled() { ! "$pf" status --data "$work/client" --format json | tr -d ' \n' | grep -q '"patchState":"applied"'; }
+disabled() { local s; s=$(client_state); [[ -n $s ]] && ! grep -q '"patchState":"applied"' <<<"$s"; }
 wait_for "$timeout_s" "client disabled the revoked patch" disabled
 ok "a patch revoked on server 1 is revoked on server 3 in one sync each; the client disabled it"
 
