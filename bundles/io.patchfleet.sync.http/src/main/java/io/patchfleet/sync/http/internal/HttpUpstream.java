@@ -127,7 +127,11 @@ final class HttpUpstream implements MirrorSource {
             return haveLocally.test(release);
         }
         Listed l = listed().get(release.targetName());
-        return l != null && l.sha256().equals(release.sha256().hex());
+        if (l != null && l.sha256().equals(release.sha256().hex())) {
+            return true;
+        }
+        // Withdrawn upstream (revoked by its admin): kept in this run only to be revoked here.
+        return withdrawn.stream().anyMatch(w -> w.target().equals(release.targetName())) && haveLocally.test(release);
     }
 
     @Override
