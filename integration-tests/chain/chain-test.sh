@@ -132,9 +132,10 @@ ok "a revoked sync token is refused and reported in sync status"
 new_t23=$t23
 ts="$work/s2/mirror/metadata/timestamp.json"
 kill "$pid2"; wait "$pid2" 2>/dev/null || true
+cp "$ts" "$work/timestamp-genuine.json"
 sed -i 's/"version":\([0-9]*\)/"version":9\1/' "$ts"
 "$pf" server --data "$work/s2" --port "${port[2]}" --host 127.0.0.1 > "$work/s2b.log" 2>&1 &
-pids+=($!)
+pids+=($!); pid2=$!
 wait_for "$timeout_s" "server 2 ready again" curl -sf "http://127.0.0.1:${port[2]}/v1/ready"
 XDG_CONFIG_HOME="$work/cli2" "$pf" admin login --server "http://127.0.0.1:${port[2]}" --user admin \
   --password-file "$work/s2/initial-admin-password" > /dev/null
@@ -142,5 +143,29 @@ if admin 3 sync trigger --wait --timeout "$timeout_s" > "$work/tampered-sync.out
 admin 3 sync status --format json | grep -q '"lastErrorReason" : "verification-failed"' || die "tampering not reported: $(admin 3 sync status --format json)"
 admin 3 patch list --kernel "$release" --format json | grep -q "\"$module\"" || die "server 3 lost its verified state"
 ok "tampered upstream metadata is refused and reported; server 3 keeps its verified state"
+
+# rolled-back metadata: 3 trusts a newer timestamp, then 2 serves the older genuine one
+kill "$pid2"; wait "$pid2" 2>/dev/null || true
+cp "$work/timestamp-genuine.json" "$ts"
+"$pf" server --data "$work/s2" --port "${port[2]}" --host 127.0.0.1 > "$work/s2c.log" 2>&1 &
+pids+=($!); pid2=$!
+wait_for "$timeout_s" "server 2 ready (third start)" curl -sf "http://127.0.0.1:${port[2]}/v1/ready"
+XDG_CONFIG_HOME="$work/cli2" "$pf" admin login --server "http://127.0.0.1:${port[2]}" --user admin \
+  --password-file "$work/s2/initial-admin-password" > /dev/null
+t12b=$(admin 1 sync-token create s2-again --tier edge --format json | secret_of)
+sync_cfg 2 1 "$t12b"
+"$pf" publisher sign --repo "$work/repo" >> "$work/publisher.log" 2>&1
+sleep 4   # server 1 mirrors the folder every 2 s; FileInstall applies the new sync.cfg within 2 s
+admin 2 sync trigger --wait --timeout "$timeout_s" > /dev/null 2>&1 || die "sync 2 of the re-signed metadata failed"
+admin 3 sync trigger --wait --timeout "$timeout_s" > /dev/null 2>&1 || die "sync 3 of the re-signed metadata failed"
+kill "$pid2"; wait "$pid2" 2>/dev/null || true
+cp "$work/timestamp-genuine.json" "$ts"
+printf 'upstream.url =\n' > "$work/s2/etc/io.patchfleet.sync.http.cfg"
+"$pf" server --data "$work/s2" --port "${port[2]}" --host 127.0.0.1 > "$work/s2d.log" 2>&1 &
+pids+=($!); pid2=$!
+wait_for "$timeout_s" "server 2 ready (fourth start)" curl -sf "http://127.0.0.1:${port[2]}/v1/ready"
+if admin 3 sync trigger --wait --timeout "$timeout_s" > "$work/rollback-sync.out" 2>&1; then die "sync of rolled-back metadata succeeded"; fi
+admin 3 sync status --format json | grep -q '"lastErrorReason" : "verification-failed"' || die "rollback not reported: $(admin 3 sync status --format json)"
+ok "rolled-back upstream metadata (an older genuine timestamp) is refused and reported"
 
 echo "$passed passed, $failed failed"

@@ -520,7 +520,138 @@ public final class HttpSync implements SyncService {
             Map<String, Object> v = view();
             v.put("run", number(v.get("run")) + ("queued".equals(v.get("state")) ? 1 : 0));
             return ApiResponse.json(202, v);
-        }), route("GET", "/v1/admin/sync/status", "auditor", r -> ApiResponse.ok(view())));
+        }), route("GET", "/v1/admin/sync/status", "auditor", r -> ApiResponse.ok(view())),
+                route("GET", "/v1/admin/sync/export", "operator", this::export),
+                route("POST", "/v1/admin/sync/import", "operator", this::importBundle));
+    }
+
+    public record ImportRequest(String path, String rootSha256) {}
+
+    /** Most bytes of an export, built in memory: use --since, --tier or filters beyond it. */
+    static final long MAX_EXPORT_BYTES = 512L * 1024 * 1024;
+
+    private ApiResponse export(ApiRequest r) throws ApiException {
+        try {
+            SyncFilter filter = SyncFilter.of(param(r, "architectures"), param(r, "flavours"),
+                    r.queryParameter("min-kernel-version").orElse(""), param(r, "kernel-series"));
+            Optional<Instant> since = r.queryParameter("since").map(HttpSync::since);
+            List<io.patchfleet.model.Tier> ordered = new ArrayList<>(tierStore.tiers());
+            ordered.sort(java.util.Comparator.comparingInt(io.patchfleet.model.Tier::position));
+            if (ordered.isEmpty()) {
+                throw ApiException.badRequest("no-tiers", "This server has no tiers, so no patches to export");
+            }
+            TierName tier = r.queryParameter("tier").map(TierName::of).orElse(ordered.get(0).name());
+            List<PatchRelease> releases = new ArrayList<>();
+            for (PatchRelease p : catalog.findAvailableTo(tier)) {
+                if (filter.accepts(p.kernel()) && (since.isEmpty() || !p.publishedAt().isBefore(since.get()))) {
+                    releases.add(p);
+                }
+            }
+            Path metadata = mirrorDir().resolve("metadata");
+            if (!Files.isRegularFile(metadata.resolve("timestamp.json"))) {
+                throw new ApiException(409, "nothing-to-export", "This server has no verified publisher metadata yet");
+            }
+            byte[] zip = OfflineBundle.export(metadata, releases, blobs, Instant.now(), MAX_EXPORT_BYTES);
+            LOG.info("Exported an offline bundle: {} modules, {} bytes (tier {}, since {})", releases.size(), zip.length,
+                    tier.value(), since.map(Instant::toString).orElse("-"));
+            return new ApiResponse(200, Map.of("Content-Disposition", "attachment; filename=\"patchfleet-offline.zip\"",
+                    "X-Patchfleet-Modules", String.valueOf(releases.size())), null, zip, "application/zip");
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid-argument", String.valueOf(e.getMessage()));
+        } catch (StoreException e) {
+            throw e.reason() == StoreException.Reason.NOT_FOUND ? ApiException.notFound(e.getMessage())
+                    : new ApiException(503, "unavailable", "The server's storage is unavailable; try again");
+        } catch (IOException e) {
+            throw new ApiException(413, "too-large", String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static String[] param(ApiRequest r, String name) {
+        return r.queryParameters().getOrDefault(name, List.of()).toArray(String[]::new);
+    }
+
+    /** An RFC 3339 time, a date, or a duration back from now (7d, 24h). */
+    static Instant since(String value) {
+        String v = value.trim();
+        try {
+            if (v.matches("\\d+[smhd]")) {
+                long n = Long.parseLong(v.substring(0, v.length() - 1));
+                Duration d = switch (v.charAt(v.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    case 'h' -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+                return Instant.now().minus(d);
+            }
+            if (v.matches("\\d{4}-\\d{2}-\\d{2}")) {
+                return java.time.LocalDate.parse(v).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+            }
+            return Instant.parse(v);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("since must be a time (2026-03-01T10:00:00Z), a date (2026-03-01) or a duration (7d)");
+        }
+    }
+
+    private Path mirrorDir() {
+        return syncDir.resolveSibling("mirror");
+    }
+
+    private ApiResponse importBundle(ApiRequest r) throws ApiException {
+        ImportRequest body = r.bodyAs(ImportRequest.class);
+        if (body.path() == null || body.path().isBlank()) {
+            throw ApiException.badRequest("invalid-argument", "path: the bundle file on the server's host is required");
+        }
+        Path file = Path.of(body.path());
+        if (!file.isAbsolute() || !Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw ApiException.badRequest("no-such-file", "No readable bundle file " + file + " on the server's host "
+                    + "(the path must be absolute and readable by the server process)");
+        }
+        TrustAnchor anchor;
+        try {
+            String pin = body.rootSha256() != null && !body.rootSha256().isBlank() ? body.rootSha256() : config.root_sha256();
+            if (!pin.isBlank()) {
+                anchor = TrustAnchor.pinned(Sha256.of(pin.trim().toLowerCase(java.util.Locale.ROOT)));
+            } else if (Files.isRegularFile(mirrorDir().resolve("metadata").resolve("1.root.json"))) {
+                anchor = TrustAnchor.trustOnFirstUse(); // not consulted: the mirror's stored root is the base of trust
+            } else {
+                throw ApiException.badRequest("no-trust-anchor", "This server trusts no publisher root yet: give rootSha256 "
+                        + "(sha256sum of the publisher's metadata/1.root.json), or set root.sha256 in " + PID + ".cfg");
+            }
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid-argument", "rootSha256 is not a SHA-256 in hex");
+        }
+        Config c = config;
+        SyncFilter filter = SyncFilter.of(c.architectures(), c.flavours(), c.min_kernel_version(), c.kernel_series());
+        Instant start = Instant.now();
+        try (OfflineBundle.Source source = new OfflineBundle.Source(file, filter, rel -> {
+            try {
+                return catalog.find(rel.kernel(), rel.version()).isPresent();
+            } catch (StoreException e) {
+                return false;
+            }
+        })) {
+            MirrorResult result = mirror.update(source, anchor);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("file", file.toString());
+            out.put("timestampVersion", result.timestampVersion());
+            out.put("releases", result.releases().size());
+            out.put("added", result.added());
+            out.put("modules", result.blobs());
+            out.put("bytes", result.blobBytes());
+            out.put("durationMs", Duration.between(start, Instant.now()).toMillis());
+            LOG.info("Imported offline bundle {}: timestamp v{}, {} releases, {} new or newly revoked, {} modules stored",
+                    file, result.timestampVersion(), result.releases().size(), result.added(), result.blobs());
+            return ApiResponse.ok(out);
+        } catch (SyncException e) {
+            LOG.error("Import of offline bundle {} refused ({}): {}", file, e.reason(), e.getMessage());
+            throw switch (e.reason()) {
+                case VERIFICATION_FAILED -> new ApiException(422, "verification-failed", "The bundle does not verify; nothing "
+                        + "was imported: " + e.getMessage());
+                case STORAGE -> new ApiException(503, "unavailable", "The server's storage failed: " + e.getMessage());
+                default -> ApiException.badRequest("invalid-bundle", e.getMessage());
+            };
+        }
     }
 
     @FunctionalInterface
