@@ -111,6 +111,31 @@ applied() { grep -q '"patchState":"applied"' <<<"$(client_state)"; }
 wait_for "$timeout_s" "client applied the patch from server 3" applied
 ok "client at the end of the chain applied the patch published at the start"
 
+# air gap: export from server 1, import into an isolated server 4 (no upstream)
+admin 1 export --out "$work/bundle.zip" --format json > "$work/export.json" || die "export failed: $(cat "$work/export.json")"
+python3 - "$work/bundle.zip" "$work/bundle-tampered.zip" <<'PY'
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+    for item in zin.infolist():
+        data = zin.read(item.filename)
+        if item.filename.startswith("blobs/"):
+            data = data[:-1] + bytes([data[-1] ^ 1])   # one bit of the module flipped
+        zout.writestr(item, data)
+PY
+start_server 4
+if admin 4 import "$work/bundle-tampered.zip" --root-sha256 "$root_sha" > "$work/import-tampered.out" 2>&1; then
+  die "a bundle with an altered module was imported"
+fi
+grep -q "does not verify" "$work/import-tampered.out" || die "tampered import not explained: $(cat "$work/import-tampered.out")"
+if has_patch 4; then die "the altered module reached server 4's catalog"; fi
+admin 4 import "$work/bundle.zip" --root-sha256 "$root_sha" --format json > "$work/import1.json" 2>&1 || die "import failed: $(cat "$work/import1.json")"
+has_patch 4 || die "the import did not add the patch"
+admin 4 import "$work/bundle.zip" --format json > "$work/import2.json" 2>&1 || die "second import failed: $(cat "$work/import2.json")"
+grep -q '"added" : 0' "$work/import2.json" && grep -q '"modules" : 0' "$work/import2.json" \
+  || die "importing twice changed something: $(cat "$work/import2.json")"
+ok "air gap: export, altered bundle refused, import verified and loaded, importing twice changes nothing"
+
 # revocation travels: revoke on 1, sync 2 then 3, the client disables it
 admin 1 patch revoke "$release" 1 > /dev/null
 admin 2 sync trigger --wait --timeout "$timeout_s" > /dev/null 2>&1 || die "sync 2 after revocation failed"

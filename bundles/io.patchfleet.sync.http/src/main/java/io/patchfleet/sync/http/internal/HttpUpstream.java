@@ -231,7 +231,9 @@ final class HttpUpstream implements MirrorSource {
                         throw e;
                     }
                     if (n < 0) {
-                        break;
+                        // Keep what arrived: the next run resumes from here with a Range request.
+                        throw new IOException("module " + sha + ": the upstream closed the connection with " + remaining
+                                + " bytes to go; the download resumes at the next sync");
                     }
                     out.write(buf, 0, n);
                     remaining -= n;
