@@ -35,6 +35,10 @@ import io.patchfleet.store.api.BlobInfo;
 import io.patchfleet.store.api.BlobStore;
 import io.patchfleet.store.api.PatchCatalog;
 import io.patchfleet.store.api.StoreException;
+import io.patchfleet.sync.api.CatalogMirror;
+import io.patchfleet.sync.api.MirrorResult;
+import io.patchfleet.sync.api.MirrorSource;
+import io.patchfleet.sync.api.SyncException;
 import io.patchfleet.trust.api.DelegatedTargets;
 import io.patchfleet.trust.api.MetadataFile;
 import io.patchfleet.trust.api.RoleName;
@@ -58,9 +62,9 @@ import io.patchfleet.trust.tuf.RepositoryDirectory;
  * <p>Runs at start and then on an interval on its own thread; check-ins read the last complete
  * state through {@link #current()} without waiting.
  */
-@Component(service = PublisherMirror.class, immediate = true, configurationPid = PublisherMirror.PID)
+@Component(service = {PublisherMirror.class, CatalogMirror.class}, immediate = true, configurationPid = PublisherMirror.PID)
 @Designate(ocd = PublisherMirror.Config.class)
-public class PublisherMirror {
+public class PublisherMirror implements CatalogMirror {
     static final String PID = "io.patchfleet.server.mirror";
     private static final Logger LOG = LoggerFactory.getLogger(PublisherMirror.class);
     private static final Pattern FILE = Pattern.compile("(?:[1-9][0-9]{0,18}\\.)?(?:root|timestamp|snapshot|targets|kernel-[A-Za-z0-9._+~-]{1,120})\\.json");
@@ -82,7 +86,8 @@ public class PublisherMirror {
     }
 
     /** What the last complete refresh verified. */
-    record State(TrustedMetadata metadata, Map<String, DelegatedTargets> roles, String rootJson, Instant refreshedAt) {
+    record State(TrustedMetadata metadata, Map<String, DelegatedTargets> roles, String rootJson, Instant refreshedAt,
+            java.util.List<PatchRelease> releases, int added) {
         Optional<DelegatedTargets> forKernel(KernelId kernel) {
             return Optional.ofNullable(roles.get(KernelRoles.roleFor(kernel)));
         }
@@ -135,6 +140,11 @@ public class PublisherMirror {
         }
         if (config.repository().isBlank()) {
             LOG.info("No publisher repository configured ({}.cfg: repository); the catalog is fed by sync or import", PID);
+            if (Files.isRegularFile(mirrorDir.resolve("metadata").resolve("1.root.json"))) {
+                // Fed by sync or import: serve what was verified before the restart at once, without
+                // waiting for the upstream (which may be unreachable). Re-verified from the stored root.
+                scheduler.execute(this::loadLocal);
+            }
             return;
         }
         schedule = scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, config.interval_seconds(), TimeUnit.SECONDS);
@@ -178,6 +188,32 @@ public class PublisherMirror {
         return Optional.of(bytes);
     }
 
+    /** Re-verifies the mirror's own files (no network) to restore the served state after a restart. */
+    private void loadLocal() {
+        if (state != null) {
+            return;
+        }
+        try {
+            // A sync killed between saving metadata and storing a module leaves metadata whose module is
+            // missing: such a release is simply not offered (the catalog never had it) until sync completes.
+            FolderSource local = new FolderSource(RepositoryDirectory.repository(mirrorDir)) {
+                @Override
+                public boolean wantsRelease(PatchRelease release) {
+                    try {
+                        return blobs.exists(release.sha256());
+                    } catch (StoreException e) {
+                        return false;
+                    }
+                }
+            };
+            refresh(local, TrustAnchor.trustOnFirstUse(), new long[2]);
+        } catch (Exception e) {
+            lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.error("The mirrored metadata in {} does not verify ({}); nothing is served until the next sync or import "
+                    + "succeeds", mirrorDir, e.getMessage());
+        }
+    }
+
     private void refreshQuietly() {
         try {
             refresh();
@@ -188,34 +224,80 @@ public class PublisherMirror {
         }
     }
 
-    /** One complete refresh; the trusted state and the catalog change only for what verified. */
-    synchronized State refresh() throws IOException, TrustException, StoreException {
-        Config config = this.config;
-        Instant start = Instant.now();
+    /** One complete refresh from the configured publisher folder. */
+    State refresh() throws IOException, TrustException, StoreException {
         RepositoryDirectory upstream = RepositoryDirectory.repository(Path.of(config.repository()));
+        return refresh(new FolderSource(upstream), anchor(), new long[2]);
+    }
+
+    /**
+     * {@link CatalogMirror}: one update from a sync or import source, with the same verification
+     * as the folder mirror. Failures are mapped to {@link SyncException} reasons.
+     */
+    @Override
+    public MirrorResult update(MirrorSource source, TrustAnchor anchor) throws SyncException {
+        long[] stored = new long[2];
+        try {
+            State next = refresh(source, anchor, stored);
+            return new MirrorResult(next.metadata().timestampVersion(), next.metadata().snapshotVersion(), next.roles().size(),
+                    next.releases(), next.added(), (int) stored[0], stored[1]);
+        } catch (TrustException e) {
+            lastError = source.describe() + ": " + e.getMessage();
+            throw new SyncException(SyncException.Reason.VERIFICATION_FAILED, e.getMessage(), e);
+        } catch (StoreException e) {
+            lastError = source.describe() + ": " + e.getMessage();
+            if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
+                throw new SyncException(SyncException.Reason.VERIFICATION_FAILED, "a module does not match its signed target: "
+                        + e.getMessage(), e);
+            }
+            throw new SyncException(SyncException.Reason.STORAGE, e.getMessage(), e);
+        } catch (ModuleMismatch e) {
+            lastError = source.describe() + ": " + e.getMessage();
+            throw new SyncException(SyncException.Reason.VERIFICATION_FAILED, e.getMessage(), e);
+        } catch (IOException e) {
+            lastError = source.describe() + ": " + e.getMessage();
+            if (e.getCause() instanceof SyncException se) {
+                throw se;
+            }
+            throw new SyncException(SyncException.Reason.UNREACHABLE, e.getMessage(), e);
+        } catch (RuntimeException e) {
+            lastError = source.describe() + ": " + e.getMessage();
+            throw new SyncException(SyncException.Reason.PROTOCOL, String.valueOf(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * One complete refresh; the trusted state and the catalog change only for what verified.
+     *
+     * @param stored out: [0] modules stored, [1] their bytes
+     */
+    synchronized State refresh(MirrorSource source, TrustAnchor anchor, long[] stored)
+            throws IOException, TrustException, StoreException {
+        Instant start = Instant.now();
         RepositoryDirectory mirror = RepositoryDirectory.repository(mirrorDir);
-        Verifier verifier = trust.open(anchor(), mirror);
-        TrustedMetadata metadata = verifier.refresh(upstream, start);
+        Verifier verifier = trust.open(anchor, mirror);
+        TrustedMetadata metadata = verifier.refresh(source, start);
         Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
         java.util.List<PatchRelease> releases = new java.util.ArrayList<>();
         for (String role : metadata.delegatedRoles().keySet()) {
-            DelegatedTargets targets = verifier.delegatedTargets(role, upstream, start);
+            if (!source.wantsRole(role)) {
+                continue;
+            }
+            DelegatedTargets targets = verifier.delegatedTargets(role, source, start);
             roles.put(role, targets);
             for (VerifiedTarget target : targets.targets().values()) {
-                if (target.patch().isPresent()) {
-                    storeBlob(upstream, target, target.patch().get().sha256());
+                if (target.patch().isPresent() && source.wantsRelease(target.patch().get())) {
+                    if (storeBlob(source, target, target.patch().get().sha256())) {
+                        stored[0]++;
+                        stored[1] += target.length();
+                    }
                     releases.add(target.patch().get());
                 }
             }
         }
         String rootJson = mirror.load(RoleName.ROOT).map(MetadataFile::content)
                 .map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow();
-        State next = new State(metadata, Map.copyOf(roles), rootJson, start);
         // Metadata and module bytes are complete and verified: only now may the catalog offer them.
-        state = next;
-        filesGeneration.incrementAndGet();
-        files.clear();
-        lastError = null;
         int added = 0;
         for (PatchRelease release : releases) {
             if (catalog.add(release)) {
@@ -224,23 +306,64 @@ public class PublisherMirror {
                         release.version(), release.revoked() ? " (revoked)" : "");
             }
         }
-        LOG.info("Publisher mirror refreshed in {} ms: timestamp v{}, {} kernel roles, {} new catalog entries",
-                Duration.between(start, Instant.now()).toMillis(), metadata.timestampVersion(), roles.size(), added);
+        State next = new State(metadata, Map.copyOf(roles), rootJson, start, java.util.List.copyOf(releases), added);
+        state = next;
+        filesGeneration.incrementAndGet();
+        files.clear();
+        lastError = null;
+        LOG.info("Mirror refreshed from {} in {} ms: timestamp v{}, {} kernel roles, {} new catalog entries, {} modules stored",
+                source.describe(), Duration.between(start, Instant.now()).toMillis(), metadata.timestampVersion(), roles.size(),
+                added, stored[0]);
         return next;
     }
 
-    private void storeBlob(RepositoryDirectory upstream, VerifiedTarget target, Sha256 sha256) throws IOException, StoreException {
-        if (blobs.exists(sha256)) {
-            return;
+    /** A module whose bytes do not have the signed length. */
+    static final class ModuleMismatch extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ModuleMismatch(String message) {
+            super(message);
         }
-        try (InputStream in = Files.newInputStream(upstream.targetPath(target.name()))) {
+    }
+
+    /** @return whether it was stored now (false: it was there) */
+    private boolean storeBlob(MirrorSource source, VerifiedTarget target, Sha256 sha256) throws IOException, StoreException {
+        if (blobs.exists(sha256)) {
+            return false;
+        }
+        try (InputStream in = source.openTarget(target)) {
             // The blob store checks the digest and the length cap; the exact length is checked here.
             BlobInfo info = blobs.put(in, Optional.of(sha256), target.length());
             if (info.length() != target.length()) {
                 blobs.delete(sha256);
-                throw new IOException("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
+                throw new ModuleMismatch("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
                         + target.length());
             }
+        }
+        return true;
+    }
+
+    /** The publisher repository folder as a source. */
+    private static class FolderSource implements MirrorSource {
+        private final RepositoryDirectory folder;
+
+        FolderSource(RepositoryDirectory folder) {
+            this.folder = folder;
+        }
+
+        @Override
+        public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+            return folder.fetch(fileName, maxLength);
+        }
+
+        @Override
+        public String describe() {
+            return "publisher folder " + folder.metadataDirectory().getParent();
+        }
+
+        @Override
+        public InputStream openTarget(VerifiedTarget target) throws IOException {
+            return Files.newInputStream(folder.targetPath(target.name()));
         }
     }
 

@@ -1,0 +1,285 @@
+package io.patchfleet.sync.http.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.sync.api.MirrorSource;
+import io.patchfleet.sync.api.SyncException;
+import io.patchfleet.trust.api.MetadataFile;
+import io.patchfleet.trust.api.TargetMismatchException;
+import io.patchfleet.trust.api.VerifiedTarget;
+import io.patchfleet.trust.tuf.TargetVerification;
+
+/**
+ * An upstream Patchfleet server's sync API as a {@link MirrorSource} for one sync run.
+ *
+ * <p>Metadata comes from {@code /v1/sync/metadata/{file}} (the verifier asks only for what TUF
+ * needs: the timestamp, and the snapshot and roles only when their versions changed). Modules
+ * are downloaded into {@code partialDir/<sha256>.part}, resumed with {@code Range} after an
+ * interruption (or a {@code kill -9}), and checked against the signed length and SHA-256 before
+ * the caller stores them; a mismatch deletes the partial file. Every request is bounded: a
+ * connect timeout, a timeout for the answer to start, and a stall timeout while the body flows
+ * (TUF's slow-retrieval attack, and an upstream that hangs never holds the sync thread forever).
+ */
+final class HttpUpstream implements MirrorSource {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A release the upstream lists for this token's tier: its highest tier there. */
+    record Listed(String target, String sha256, String tier) {}
+
+    private final HttpClient http;
+    private final URI base;
+    private final String token;
+    private final Duration readTimeout;
+    private final Path partialDir;
+    private final ScheduledExecutorService watchdog;
+    private final SyncFilter filter;
+    private final java.util.function.Predicate<PatchRelease> haveLocally;
+    final AtomicLong metadataFiles = new AtomicLong();
+    final AtomicLong metadataBytes = new AtomicLong();
+    final AtomicLong blobs = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+    volatile String step = "metadata";
+    private Map<String, Listed> listed;
+    private List<Listed> withdrawn = List.of();
+
+    HttpUpstream(HttpClient http, URI base, String token, Duration readTimeout, Path partialDir,
+            ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally) {
+        this.http = http;
+        this.base = base;
+        this.token = token;
+        this.readTimeout = readTimeout;
+        this.partialDir = partialDir;
+        this.watchdog = watchdog;
+        this.filter = filter;
+        this.haveLocally = haveLocally;
+    }
+
+    @Override
+    public String describe() {
+        return base.toString();
+    }
+
+    /** Reads {@code /v1/sync/releases}: what the token's tier may have, and what the upstream withdrew. */
+    void loadListing() throws IOException {
+        HttpResponse<InputStream> r = send("/v1/sync/releases", Optional.empty());
+        try (InputStream in = r.body()) {
+            if (r.statusCode() != 200) {
+                throw failure(r.statusCode(), "/v1/sync/releases");
+            }
+            JsonNode root = JSON.readTree(bounded(in, 64L * 1024 * 1024));
+            Map<String, Listed> map = new HashMap<>();
+            for (JsonNode n : root.path("releases")) {
+                Listed l = new Listed(n.path("target").asText(), n.path("sha256").asText(), n.path("tier").asText());
+                map.put(l.target(), l);
+            }
+            java.util.ArrayList<Listed> w = new java.util.ArrayList<>();
+            for (JsonNode n : root.path("withdrawn")) {
+                w.add(new Listed(n.path("target").asText(), n.path("sha256").asText(), ""));
+            }
+            listed = map;
+            withdrawn = List.copyOf(w);
+        }
+    }
+
+    Map<String, Listed> listed() {
+        return listed == null ? Map.of() : listed;
+    }
+
+    List<Listed> withdrawn() {
+        return withdrawn;
+    }
+
+    @Override
+    public boolean wantsRole(String role) {
+        return filter.acceptsRole(role);
+    }
+
+    @Override
+    public boolean wantsRelease(PatchRelease release) {
+        if (!filter.accepts(release.kernel())) {
+            return false;
+        }
+        if (release.revoked()) {
+            // A revoked release travels only to revoke what this server has: never download it.
+            return haveLocally.test(release);
+        }
+        Listed l = listed().get(release.targetName());
+        if (l != null && l.sha256().equals(release.sha256().hex())) {
+            return true;
+        }
+        // Withdrawn upstream (revoked by its admin): kept in this run only to be revoked here.
+        return withdrawn.stream().anyMatch(w -> w.target().equals(release.targetName())) && haveLocally.test(release);
+    }
+
+    @Override
+    public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+        HttpResponse<InputStream> r = send("/v1/sync/metadata/" + fileName, Optional.empty());
+        try (InputStream in = r.body()) {
+            if (r.statusCode() == 404) {
+                return Optional.empty();
+            }
+            if (r.statusCode() != 200) {
+                throw failure(r.statusCode(), fileName);
+            }
+            byte[] content = bounded(in, maxLength);
+            metadataFiles.incrementAndGet();
+            metadataBytes.addAndGet(content.length);
+            return Optional.of(new MetadataFile(fileName, content));
+        }
+    }
+
+    @Override
+    public InputStream openTarget(VerifiedTarget target) throws IOException {
+        step = "modules";
+        PatchRelease release = target.patch().orElseThrow();
+        String sha = release.sha256().hex();
+        Files.createDirectories(partialDir);
+        Path part = partialDir.resolve(sha + ".part");
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        if (have > target.length()) {
+            Files.delete(part);
+            have = 0;
+        }
+        if (have < target.length()) {
+            download(sha, part, have, target.length());
+        }
+        try {
+            TargetVerification.verify(target, part);
+        } catch (TargetMismatchException e) {
+            Files.deleteIfExists(part);
+            throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
+                    "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
+        }
+        blobs.incrementAndGet();
+        return Files.newInputStream(part);
+    }
+
+    /** Deletes the partial files of modules now in the blob store. */
+    void cleanUp(java.util.function.Predicate<String> stored) throws IOException {
+        if (!Files.isDirectory(partialDir)) {
+            return;
+        }
+        try (var files = Files.list(partialDir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".part") && stored.test(name.substring(0, name.length() - 5))) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private void download(String sha, Path part, long have, long length) throws IOException {
+        Optional<String> range = have > 0 ? Optional.of("bytes=" + have + "-") : Optional.empty();
+        HttpResponse<InputStream> r = send("/v1/sync/blobs/" + sha, range);
+        try (InputStream in = r.body()) {
+            boolean append;
+            if (r.statusCode() == 206) {
+                append = true;
+            } else if (r.statusCode() == 200) {
+                append = false;
+                have = 0;
+            } else {
+                throw failure(r.statusCode(), "module " + sha);
+            }
+            AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+            ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
+                    try {
+                        in.close(); // unblocks the read below
+                    } catch (IOException ignored) {
+                        // closing anyway
+                    }
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+            try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] buf = new byte[64 * 1024];
+                long remaining = length - have;
+                while (remaining > 0) {
+                    int n;
+                    try {
+                        n = in.read(buf, 0, (int) Math.min(buf.length, remaining));
+                    } catch (IOException e) {
+                        if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
+                            throw new HttpTimeoutException("module " + sha + ": no data from the upstream for "
+                                    + readTimeout.toSeconds() + " s");
+                        }
+                        throw e;
+                    }
+                    if (n < 0) {
+                        // Keep what arrived: the next run resumes from here with a Range request.
+                        throw new IOException("module " + sha + ": the upstream closed the connection with " + remaining
+                                + " bytes to go; the download resumes at the next sync");
+                    }
+                    out.write(buf, 0, n);
+                    remaining -= n;
+                    bytes.addAndGet(n);
+                    lastProgress.set(System.nanoTime());
+                }
+            } finally {
+                guard.cancel(false);
+            }
+            try (var ch = java.nio.channels.FileChannel.open(part, StandardOpenOption.WRITE)) {
+                ch.force(true); // a resumed download after kill -9 starts from bytes that are on disk
+            }
+        }
+    }
+
+    private HttpResponse<InputStream> send(String path, Optional<String> range) throws IOException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout).GET()
+                .header("Authorization", "Bearer " + token).header("User-Agent", "patchfleet-sync");
+        range.ifPresent(v -> b.header("Range", v));
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private IOException failure(int status, String what) {
+        SyncException.Reason reason = switch (status) {
+            case 401, 403 -> SyncException.Reason.UNAUTHORIZED;
+            case 404 -> SyncException.Reason.NOT_FOUND;
+            default -> status >= 500 ? SyncException.Reason.UNREACHABLE : SyncException.Reason.PROTOCOL;
+        };
+        String message = switch (status) {
+            case 401 -> "the upstream refused the sync token (401): unknown, revoked or expired";
+            case 403 -> "the upstream refused the sync token (403)";
+            default -> "the upstream answered " + status + " for " + what;
+        };
+        return new IOException(message, new SyncException(reason, message));
+    }
+
+    private static byte[] bounded(InputStream in, long max) throws IOException {
+        byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        if (b.length > max) {
+            throw new IOException("the upstream sent more than " + max + " bytes");
+        }
+        return b;
+    }
+}

@@ -1,0 +1,163 @@
+package io.patchfleet.sync.http.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import io.patchfleet.model.KernelId;
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.Sha256;
+import io.patchfleet.sync.api.SyncException;
+import io.patchfleet.trust.api.VerifiedTarget;
+
+/**
+ * The download side of sync against a real HTTP server on loopback (standing in for the
+ * upstream's sync API): resume after an interrupted transfer, refusal of altered bytes, a
+ * refused token, and a stalled upstream bounded by the read timeout.
+ */
+class HttpUpstreamTest {
+    @TempDir
+    Path dir;
+    HttpServer server;
+    ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
+    final List<String> ranges = new CopyOnWriteArrayList<>();
+    volatile byte[] served;
+    volatile String mode = "ok";
+    byte[] module = new byte[300_000];
+    VerifiedTarget target;
+
+    @BeforeEach
+    void start() throws IOException {
+        new java.util.Random(7).nextBytes(module);
+        served = module;
+        Sha256 sha = Sha256.digestOf(module);
+        String name = "6.1.0-56-amd64/x86_64/lkp_t-1.ko";
+        PatchRelease release = new PatchRelease(KernelId.of("6.1.0-56-amd64", "x86_64", ""), 1, "lkp_t", name, sha, module.length,
+                List.of(), "", Instant.parse("2026-01-01T00:00:00Z"), 0, false);
+        target = new VerifiedTarget(name, module.length, Map.of("sha256", sha.hex()), Optional.of(release));
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/v1/sync/blobs/", this::blob);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+        watchdog.shutdownNow();
+    }
+
+    private void blob(HttpExchange ex) throws IOException {
+        String range = ex.getRequestHeaders().getFirst("Range");
+        ranges.add(String.valueOf(range));
+        if (!"Bearer good".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.sendResponseHeaders(401, -1);
+            ex.close();
+            return;
+        }
+        byte[] body = served;
+        int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+        ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+        ex.sendResponseHeaders(range == null ? 200 : 206, body.length - from);
+        try (OutputStream out = ex.getResponseBody()) {
+            if ("cut".equals(mode)) {
+                out.write(body, from, 100_000);
+                out.flush();
+                mode = "ok";
+                ex.getHttpContext().getServer(); // the exchange is dropped below, mid-body
+                throw new IOException("simulated connection drop");
+            }
+            if ("stall".equals(mode)) {
+                out.write(body, from, 10);
+                out.flush();
+                try {
+                    Thread.sleep(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            out.write(body, from, body.length - from);
+        }
+    }
+
+    private HttpUpstream upstream(String token, Duration readTimeout) {
+        URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+        return new HttpUpstream(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), base, token, readTimeout,
+                dir.resolve("partial"), watchdog, SyncFilter.ALL, r -> false);
+    }
+
+    private static SyncException.Reason reason(IOException e) {
+        return assertInstanceOf(SyncException.class, e.getCause(), String.valueOf(e)).reason();
+    }
+
+    @Test
+    void anInterruptedDownloadResumesWithRangeAndIsVerifiedWhole() throws Exception {
+        mode = "cut";
+        HttpUpstream first = upstream("good", Duration.ofSeconds(5));
+        assertThrows(IOException.class, () -> first.openTarget(target).close());
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept < module.length, "partial bytes kept: " + kept);
+
+        HttpUpstream second = upstream("good", Duration.ofSeconds(5));
+        try (InputStream in = second.openTarget(target)) {
+            assertArrayEquals(module, in.readAllBytes());
+        }
+        assertEquals("bytes=" + kept + "-", ranges.get(ranges.size() - 1), "resumed where it stopped");
+        assertEquals(module.length - kept, second.bytes.get(), "only the rest was transferred");
+    }
+
+    @Test
+    void alteredBytesAreRefusedAndTheirPartialFileDeleted() {
+        byte[] bad = module.clone();
+        bad[1234] ^= 1;
+        served = bad;
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).openTarget(target));
+        assertEquals(SyncException.Reason.VERIFICATION_FAILED, reason(e));
+        assertFalse(Files.exists(dir.resolve("partial").resolve(target.sha256().hex() + ".part")));
+    }
+
+    @Test
+    void aRefusedTokenIsReportedAsUnauthorized() {
+        IOException e = assertThrows(IOException.class, () -> upstream("wrong", Duration.ofSeconds(5)).openTarget(target));
+        assertEquals(SyncException.Reason.UNAUTHORIZED, reason(e));
+    }
+
+    @Test
+    void aStalledUpstreamFailsWithinTheReadTimeout() {
+        mode = "stall";
+        long start = System.nanoTime();
+        assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(1)).openTarget(target));
+        long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+        assertTrue(seconds < 6, "bounded by the read timeout, took " + seconds + " s");
+    }
+}
