@@ -76,7 +76,8 @@ public class HealthGatePolicy implements RolloutPolicy {
     record Settings(String name, Duration window, int minSample, double maxApplyFailed, double maxCrashed,
             double maxCheckFailed, boolean revert, String error) {}
 
-    private record Verdict(Instant at, Optional<String> breach) {}
+    /** A verdict and what it was computed from: a resumed rollout has a new history, so the verdict is not reused. */
+    private record Verdict(Instant at, HealthHistory history, Optional<String> breach) {}
 
     private final RolloutControl control;
     private volatile Settings settings;
@@ -156,11 +157,11 @@ public class HealthGatePolicy implements RolloutPolicy {
     private Optional<String> verdict(Settings s, PatchRelease r, TierName tier, ReleaseRollout rollout, Instant now) {
         String key = r.kernel() + "#" + r.version() + "@" + tier.value();
         Verdict v = verdicts.get(key);
-        if (v != null && !now.isBefore(v.at()) && now.isBefore(v.at().plusSeconds(1))) {
+        if (v != null && v.history() == rollout.history() && !now.isBefore(v.at()) && now.isBefore(v.at().plusSeconds(1))) {
             return v.breach();
         }
         Optional<String> b = breach(s, rollout.healthSince(now.minus(s.window())));
-        verdicts.put(key, new Verdict(now, b));
+        verdicts.put(key, new Verdict(now, rollout.history(), b));
         return b;
     }
 

@@ -16,13 +16,21 @@ import io.patchfleet.rollout.api.RolloutContext;
 final class Scope {
     private Scope() {}
 
+    /**
+     * A list setting: array elements, each also split at commas, so {@code tags = role:db, dc=fra1}
+     * in a {@code .cfg} file (one string) means the same as an array of two.
+     */
+    static java.util.List<String> list(String[] raw) {
+        if (raw == null) {
+            return java.util.List.of();
+        }
+        return Arrays.stream(raw).flatMap(e -> Arrays.stream(e.split(","))).map(String::strip).filter(t -> !t.isEmpty())
+                .toList();
+    }
+
     /** Checked tags; empty: every machine. */
     static Set<String> tags(String[] tags) {
-        if (tags == null) {
-            return Set.of();
-        }
-        return Arrays.stream(tags).map(String::strip).filter(t -> !t.isEmpty()).map(Machine::checkTag)
-                .collect(Collectors.toUnmodifiableSet());
+        return list(tags).stream().map(Machine::checkTag).collect(Collectors.toUnmodifiableSet());
     }
 
     /** Whether the machine has one of {@code tags} (or {@code tags} is empty). */

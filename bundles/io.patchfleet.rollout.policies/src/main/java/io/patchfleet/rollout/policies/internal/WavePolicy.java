@@ -95,8 +95,9 @@ public class WavePolicy implements RolloutPolicy {
         }
     }
 
-    static List<Step> steps(String[] raw) {
-        if (raw == null || raw.length == 0) {
+    static List<Step> steps(String[] config) {
+        List<String> raw = Scope.list(config);
+        if (raw.isEmpty()) {
             throw new IllegalArgumentException("steps: at least one OFFSET=PERCENT step is required");
         }
         List<Step> out = new ArrayList<>();

@@ -169,14 +169,16 @@ public class WindowPolicy implements RolloutPolicy {
             if (!now.isBefore(mine)) {
                 return Scope.noObjection(ctx);
             }
-            return Decision.hold("maintenance window " + s.name() + " opens for this machine at " + format(mine, s), mine);
+            return Decision.hold("maintenance window " + (s.name().equals("window") ? "" : s.name() + " ")
+                    + "opens for this machine at " + format(mine, s), mine);
         }
         Optional<Window> next = next(s, now);
         if (next.isEmpty()) {
             return Decision.hold("maintenance window " + s.name() + " never opens again", Instant.MAX);
         }
         Instant mine = next.get().opens().plus(offset);
-        return Decision.hold("maintenance window opens " + format(next.get().opens(), s)
+        return Decision.hold("maintenance window " + (s.name().equals("window") ? "" : s.name() + " ") + "opens "
+                + format(next.get().opens(), s)
                 + (offset.isZero() ? "" : " (this machine from " + format(mine, s) + ")"), mine);
     }
 

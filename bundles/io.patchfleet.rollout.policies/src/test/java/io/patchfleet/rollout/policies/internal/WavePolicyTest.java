@@ -7,7 +7,6 @@ import static io.patchfleet.rollout.policies.internal.Fixtures.release;
 import static io.patchfleet.rollout.policies.internal.Fixtures.rollout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,6 +123,8 @@ class WavePolicyTest {
             Decision d = new WavePolicy(s).decide(ctx().candidate(V2).build());
             assertTrue(assertInstanceOf(Decision.Hold.class, d).reason().contains("misconfigured"));
         }
-        assertNotEquals(null, WavePolicy.settings("w", new String[] {"0=5", "30m=25", "1d12h=100"}, false).steps());
+        assertEquals(3, WavePolicy.settings("w", new String[] {"0=5", "30m=25", "1d12h=100"}, false).steps().size());
+        assertEquals(WavePolicy.settings("w", new String[] {"0=5", "30m=25", "1d12h=100"}, false),
+                WavePolicy.settings("w", new String[] {"0=5, 30m=25,1d12h=100"}, false), "a .cfg file's one string");
     }
 }

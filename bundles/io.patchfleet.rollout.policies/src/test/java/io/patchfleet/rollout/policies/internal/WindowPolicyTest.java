@@ -25,7 +25,7 @@ class WindowPolicyTest {
     static final PatchRelease V1 = release(1);
 
     static WindowPolicy window(String cron, String duration, String zone, boolean spread, String... tags) {
-        WindowPolicy.Settings s = WindowPolicy.settings("nightly", cron, duration, zone, tags, spread);
+        WindowPolicy.Settings s = WindowPolicy.settings("", cron, duration, zone, tags, spread);
         assertEquals(null, s.error());
         return new WindowPolicy(s);
     }

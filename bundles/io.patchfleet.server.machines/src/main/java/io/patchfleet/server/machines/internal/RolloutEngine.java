@@ -105,9 +105,10 @@ public class RolloutEngine {
     }
 
     private static Entry entry(RolloutPolicy policy, Map<String, Object> props) {
-        Object name = props.get("patchfleet.rollout.policy");
-        if (name == null) {
-            name = props.get("name");
+        // The configured name first (what an admin called this instance), then the kind, then the PID.
+        Object name = props.get("name");
+        if (name == null || String.valueOf(name).isBlank()) {
+            name = props.get("patchfleet.rollout.policy");
         }
         if (name == null) {
             Object pid = props.get(Constants.SERVICE_PID);
