@@ -106,19 +106,24 @@ final class HealthTracker {
         lastOffer.put(machine, key);
     }
 
-    /** Attributes one check-in's report; {@code tierKey} maps a version of the machine's kernel and tier to its key. */
-    void observe(MachineReport report, RolloutKey running, Instant now) {
+    /**
+     * Attributes one check-in's report.
+     *
+     * @param keyOf the rollout key of a patch version for this machine's kernel and tier (the
+     *     release's kernel, which may name no build where the machine reports one)
+     */
+    void observe(MachineReport report, java.util.function.LongFunction<RolloutKey> keyOf, Instant now) {
         MachineId machine = report.machineId();
+        RolloutKey running = keyOf.apply(report.patchVersion());
         RolloutKey offered = lastOffer.get(machine);
-        if (offered != null && !offered.kernel().equals(report.kernel())) {
+        if (offered != null && !report.kernel().matches(offered.kernel())) {
             lastOffer.remove(machine, offered); // the machine booted another kernel
             offered = null;
         }
         PatchState state = report.patchState();
         for (MachineEvent e : report.events()) {
             if (e.kind() == MachineEvent.Kind.ERROR && e.detail().startsWith("crash guard") && e.patchVersion() > 0) {
-                RolloutKey k = new RolloutKey(report.kernel(), e.patchVersion(), running.tier());
-                of(k).record(machine, Outcome.CRASHED, now);
+                of(keyOf.apply(e.patchVersion())).record(machine, Outcome.CRASHED, now);
                 return;
             }
         }

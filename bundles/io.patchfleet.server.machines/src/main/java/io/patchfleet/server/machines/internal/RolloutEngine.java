@@ -177,8 +177,14 @@ public class RolloutEngine {
     Decision evaluate(Machine machine, MachineReport report, List<PatchRelease> candidates, Instant now) {
         TierName tier = machine.tier();
         long running = report.patchVersion();
-        RolloutKey runningKey = new RolloutKey(report.kernel(), running, tier);
-        registry.health().observe(report, runningKey, now);
+        registry.health().observe(report, version -> {
+            for (PatchRelease r : candidates) {
+                if (r.version() == version) {
+                    return new RolloutKey(r.kernel(), version, tier);
+                }
+            }
+            return new RolloutKey(report.kernel(), version, tier);
+        }, now);
 
         Map<Long, ReleaseRollout> rollouts = new HashMap<>();
         List<PatchRelease> offerable = new ArrayList<>(candidates.size());

@@ -71,7 +71,8 @@ public class RolloutRegistry implements RolloutControl {
         this.clock = clock;
         this.metricsRegistry = metrics;
         this.byState = Gauge.builder().name("patchfleet_rollouts")
-                .help("Rollouts (release and tier) by state: active, paused, halted").labelNames("state").register(metrics);
+                .help("Rollouts (release and tier) by state: active, paused, halted").labelNames("state")
+                .withoutExemplars().register(metrics);
         this.halts = Counter.builder().name("patchfleet_rollout_halts")
                 .help("Rollouts halted, by who halted them: gate (a health gate) or admin").labelNames("by")
                 .withoutExemplars().register(metrics);

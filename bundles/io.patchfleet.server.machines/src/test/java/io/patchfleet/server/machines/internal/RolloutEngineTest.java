@@ -181,4 +181,18 @@ class RolloutEngineTest {
                 "outside the window");
         assertTrue(store.rows.get(k1).startedAt().isPresent(), "the first offer is stored");
     }
+
+    @Test
+    void aMachineReportingItsBuildCountsForAReleasePublishedWithoutOne() {
+        install(c -> c.newest().<Decision>map(Decision::offer).orElse(Decision.hold("none", c.now())), "tiers", 1000);
+        KernelId built = KernelId.of(KERNEL.release(), KERNEL.architecture(), "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1");
+        MachineReport offer = new MachineReport(MACHINE.id(), built, PatchState.UNAPPLIED, 0, "1.0.0", NOW, Duration.ZERO, List.of());
+        engine.evaluate(MACHINE, offer, List.of(V1), NOW);
+        MachineReport failed = new MachineReport(MACHINE.id(), built, PatchState.APPLY_FAILED, 0, "1.0.0", NOW, Duration.ZERO, List.of());
+        engine.evaluate(MACHINE, failed, List.of(V1), NOW);
+        assertEquals(1, engine.registry().health().history(new RolloutKey(KERNEL, 1, EDGE)).since(NOW).applyFailed());
+        MachineReport applied = new MachineReport(MACHINE.id(), built, PatchState.APPLIED, 1, "1.0.0", NOW, Duration.ZERO, List.of());
+        engine.evaluate(MACHINE, applied, List.of(V1), NOW);
+        assertEquals(new FleetHealth(1, 1, 0, 0, 0), engine.registry().health().history(new RolloutKey(KERNEL, 1, EDGE)).since(NOW));
+    }
 }
