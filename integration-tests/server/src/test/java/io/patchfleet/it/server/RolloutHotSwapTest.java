@@ -162,6 +162,8 @@ class RolloutHotSwapTest {
             f.get(1, TimeUnit.SECONDS);
         }
 
+        System.out.println("Rollout hot swap: " + checkIns.get() + " check-ins by " + MACHINES + " clients during 20 swaps, "
+                + failures.size() + " failed, " + reasons.size() + " distinct answers");
         // Then nothing failed or stalled, every answer was whole, and swaps took effect under load.
         assertEquals(List.of(), failures.subList(0, Math.min(10, failures.size())), failures.size() + " failed check-ins of " + checkIns.get());
         long generations = reasons.stream().map(WINDOW::matcher).filter(Matcher::matches).map(m -> m.group(1)).distinct().count();
