@@ -244,32 +244,58 @@ public class RolloutEngine {
                 + (r.cause().isEmpty() ? "" : " (" + r.cause() + ")");
     }
 
-    /** Asks the chain for the machine's tier; the strictest answer wins. */
+    /**
+     * Asks the chain for the machine's tier; the strictest answer wins.
+     *
+     * <p>An offer means "the newest candidate this policy allows". Offers of different releases
+     * are not simply combined by taking the lowest: a policy that allows release 2 to a machine
+     * need not allow release 1 (each release has its own waves). So when the policies offer
+     * different releases, the chain is asked again with only the candidates up to the lowest
+     * offer, until every policy offers the same release or one holds or reverts — the newest
+     * release every policy allows. Disagreement is rare (a delay, a pin, a gate), and each round
+     * drops at least one candidate.
+     */
     Decision decide(RolloutContext ctx) {
         List<Entry> current = policies; // read once: one whole chain per decision
         TierName tier = ctx.machine().machine().tier();
-        List<Decision> answers = new ArrayList<>(current.size());
-        for (Entry e : current) {
-            if (!e.appliesTo(tier)) {
-                continue;
-            }
-            Decision d;
-            try {
-                d = e.policy().decide(ctx);
-                if (d == null || (d instanceof Decision.Offer offer && !ctx.candidates().contains(offer.release()))) {
-                    LOG.warn("Rollout policy {} answered {}; counted as a hold", e.name(), d == null ? "null" : "a non-candidate");
-                    d = Decision.policyError(e.name(), ctx);
+        RolloutContext round = ctx;
+        while (true) {
+            List<Decision> answers = new ArrayList<>(current.size());
+            for (Entry e : current) {
+                if (!e.appliesTo(tier)) {
+                    continue;
                 }
-            } catch (RuntimeException ex) {
-                LOG.warn("Rollout policy {} failed: {}; counted as a hold", e.name(), ex.toString());
-                d = Decision.policyError(e.name(), ctx);
+                answers.add(ask(e, round));
             }
-            answers.add(d);
+            if (answers.isEmpty()) {
+                return Decision.hold("no rollout policy applies to tier " + tier.value() + " on this server", ctx.now());
+            }
+            Decision strictest = Decision.strictest(answers);
+            if (!(strictest instanceof Decision.Offer lowest)) {
+                return strictest;
+            }
+            boolean agreed = answers.stream().allMatch(d -> ((Decision.Offer) d).release().equals(lowest.release()));
+            if (agreed) {
+                return strictest;
+            }
+            long max = lowest.release().version();
+            List<PatchRelease> fewer = round.candidates().stream().filter(r -> r.version() <= max).toList();
+            round = new RolloutContext(round.machine(), fewer, round.rollouts(), round.now());
         }
-        if (answers.isEmpty()) {
-            return Decision.hold("no rollout policy applies to tier " + tier.value() + " on this server", ctx.now());
+    }
+
+    private static Decision ask(Entry e, RolloutContext ctx) {
+        try {
+            Decision d = e.policy().decide(ctx);
+            if (d == null || (d instanceof Decision.Offer offer && !ctx.candidates().contains(offer.release()))) {
+                LOG.warn("Rollout policy {} answered {}; counted as a hold", e.name(), d == null ? "null" : "a non-candidate");
+                return Decision.policyError(e.name(), ctx);
+            }
+            return d;
+        } catch (RuntimeException ex) {
+            LOG.warn("Rollout policy {} failed: {}; counted as a hold", e.name(), ex.toString());
+            return Decision.policyError(e.name(), ctx);
         }
-        return Decision.strictest(answers);
     }
 
     /** What each policy of a tier's chain says about a rollout, for status. */

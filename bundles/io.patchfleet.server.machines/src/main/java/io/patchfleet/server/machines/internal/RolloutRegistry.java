@@ -195,7 +195,7 @@ public class RolloutRegistry implements RolloutControl {
         countStates();
         background(() -> {
             store.save(after);
-            audit.append(actor, "rollout.halt", key.toString(), before.state(), describe(after));
+            audit.append(actor, "rollout.halt", key.toString(), json(before), json(after));
         });
     }
 
@@ -219,9 +219,16 @@ public class RolloutRegistry implements RolloutControl {
         return clock.instant();
     }
 
-    static String describe(RolloutRecord r) {
-        return r.state() + (r.cause().isEmpty() ? "" : ": " + r.cause()) + (r.revert() ? " (revert)" : "");
+    /** The audit form of a record: {"state":…,"cause":…,"revert":…}. */
+    static String json(RolloutRecord r) {
+        try {
+            return JSON.writeValueAsString(Map.of("state", r.state(), "cause", r.cause(), "revert", r.revert()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return r.state();
+        }
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static String cut(String s) {
         return s.length() <= 512 ? s : s.substring(0, 511) + "…";

@@ -125,6 +125,24 @@ class RolloutEngineTest {
     }
 
     @Test
+    void whenPoliciesOfferDifferentReleasesTheNewestAllAllowIsFound() {
+        RolloutPolicy newest = c -> Decision.offer(c.newest().orElseThrow());
+        // Like waves: this machine is in release 2's wave but not in release 1's.
+        RolloutPolicy waves = c -> c.candidates().stream().anyMatch(r -> r.version() == 2) ? Decision.offer(V2)
+                : Decision.hold("not in release 1's wave", NOW.plusSeconds(60));
+        RolloutPolicy delay = c -> Decision.offer(V1); // release 2 is too new
+        install(newest, "tiers", 1000);
+        install(waves, "waves", 0);
+        RolloutContext both = new RolloutContext(new MachineView(MACHINE, KERNEL, 0, PatchState.UNAPPLIED, List.of()),
+                List.of(V1, V2), Map.of(1L, ReleaseRollout.fresh(1, NOW), 2L, ReleaseRollout.fresh(2, NOW)), NOW);
+        assertEquals(V2, ((Decision.Offer) engine.decide(both)).release());
+        install(delay, "delay", 0);
+        Decision d = engine.decide(both);
+        assertEquals("not in release 1's wave", assertInstanceOf(Decision.Hold.class, d).reason(),
+                "release 1 is not offered to a machine outside its wave just because release 2 is delayed");
+    }
+
+    @Test
     void aPausedReleaseIsOfferedToNobodyNewButMachinesRunningItKeepIt() throws Exception {
         install(c -> c.newest().<Decision>map(Decision::offer).orElse(Decision.hold("none", c.now())), "tiers", 1000);
         RolloutKey k2 = new RolloutKey(KERNEL, 2, EDGE);
