@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
         subcommands = {AdminCommand.Login.class, AdminCommand.Logout.class, AdminCommand.Users.class,
                 AdminCommand.Tiers.class, AdminCommand.Tokens.class, AdminCommand.Machines.class,
                 AdminCommand.Reports.class, AdminCommand.Patches.class, AdminCommand.AuditLog.class,
-                SyncTokenCommand.class, SyncCommand.class, OfflineCommands.Export.class, OfflineCommands.Import.class},
+                SyncTokenCommand.class, SyncCommand.class, OfflineCommands.Export.class, OfflineCommands.Import.class,
+                RolloutCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:bad usage, or the server refused the input (400)", "4:the command failed (server unreachable, 429, 5xx)",
                 "5:not logged in, session expired, or role refused (401, 403)", "6:not found (404)", "7:conflict (409)"},
@@ -559,7 +560,7 @@ public class AdminCommand implements Runnable {
     // ---- machines
 
     @Command(name = "machine", mixinStandardHelpOptions = true, description = "Enrolled machines: list with filters, show, deregister.",
-            subcommands = {MachineList.class, MachineShow.class, MachineDeregister.class},
+            subcommands = {MachineList.class, MachineShow.class, MachineDeregister.class, MachineTagsCommand.class},
             footer = {"", "Example:", "  patchfleet admin machine list --tier stable --state apply-failed"})
     static final class Machines implements Runnable {
         @Spec

@@ -1,34 +1,50 @@
 package io.patchfleet.rollout.api;
 
 /**
- * How the machines of a tier fared with one release so far. Counts are of machines, not of
- * reports, and may lag the newest check-ins by the engine's aggregation interval.
+ * How the machines of one tier fared with one release: machines, not reports (each machine
+ * counts once, with its latest outcome for the release). A count over a time window
+ * ({@link HealthHistory#since}) holds the machines whose latest outcome happened in it.
  *
- * @param offered machines that were offered the release
- * @param applied machines reporting it {@code applied}
- * @param failed machines reporting {@code apply-failed} for it
- * @param appliedWithBug machines reporting {@code applied-with-bug} for it
- * @param silent machines that were offered it and have not checked in since (a crash or hang
- *     after insertion looks like this)
+ * @param offered machines the release was offered to (all time; not windowed)
+ * @param applied machines that report it {@code applied}
+ * @param applyFailed machines that report {@code apply-failed} after it was offered
+ * @param crashed machines that report {@code applied-with-bug} with it (the kernel logged a bug
+ *     or warning after it was applied) or whose client's crash guard refused it after a crash
+ * @param checkFailed machines that report {@code check-failed} after it was offered (they could
+ *     not verify or download it)
  */
-public record FleetHealth(long offered, long applied, long failed, long appliedWithBug, long silent) {
-    /** No machine offered yet. */
+public record FleetHealth(long offered, long applied, long applyFailed, long crashed, long checkFailed) {
+    /** Nothing known yet. */
     public static final FleetHealth NONE = new FleetHealth(0, 0, 0, 0, 0);
 
     public FleetHealth {
-        if (offered < 0 || applied < 0 || failed < 0 || appliedWithBug < 0 || silent < 0) {
+        if (offered < 0 || applied < 0 || applyFailed < 0 || crashed < 0 || checkFailed < 0) {
             throw new IllegalArgumentException("fleet health counts must not be negative");
         }
     }
 
-    /** Machines that reported an outcome: applied, failed or applied with a bug. */
-    public long finished() {
-        return applied + failed + appliedWithBug;
+    /** Machines with an outcome: the sample size a rate is computed over. */
+    public long sample() {
+        return applied + applyFailed + crashed + checkFailed;
     }
 
-    /** (failed + appliedWithBug) / finished, or 0 when nothing has finished. */
-    public double failureRate() {
-        long done = finished();
-        return done == 0 ? 0.0 : (double) (failed + appliedWithBug) / done;
+    /** applyFailed / sample, 0 when the sample is empty. */
+    public double applyFailedRate() {
+        return rate(applyFailed);
+    }
+
+    /** crashed / sample, 0 when the sample is empty. */
+    public double crashedRate() {
+        return rate(crashed);
+    }
+
+    /** checkFailed / sample, 0 when the sample is empty. */
+    public double checkFailedRate() {
+        return rate(checkFailed);
+    }
+
+    private double rate(long n) {
+        long s = sample();
+        return s == 0 ? 0.0 : (double) n / s;
     }
 }

@@ -51,6 +51,42 @@ public record RolloutContext(MachineView machine, List<PatchRelease> candidates,
     }
 
     /**
+     * The candidate the machine runs now; empty when it runs no patch or one that is no longer a
+     * candidate (revoked, halted). A policy that holds a machine back should still offer this
+     * one rather than an older candidate: holding must not downgrade.
+     */
+    public Optional<PatchRelease> running() {
+        long v = machine.currentPatchVersion();
+        if (v == 0) {
+            return Optional.empty();
+        }
+        for (PatchRelease r : candidates) {
+            if (r.version() == v) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The newest candidate at most {@code maxVersion}, or the running candidate when that is
+     * newer (never a downgrade); empty when neither exists.
+     */
+    public Optional<PatchRelease> newestUpTo(long maxVersion) {
+        PatchRelease best = null;
+        for (PatchRelease r : candidates) {
+            if (r.version() <= maxVersion) {
+                best = r;
+            }
+        }
+        Optional<PatchRelease> run = running();
+        if (run.isPresent() && (best == null || run.get().version() > best.version())) {
+            return run;
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /**
      * The rollout of a candidate.
      *
      * @throws IllegalArgumentException if {@code release} is not a candidate

@@ -1,5 +1,9 @@
 package io.patchfleet.rollout.api;
 
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.TierName;
+import java.time.Instant;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -27,6 +31,12 @@ import org.osgi.annotation.versioning.ConsumerType;
  *     it with the policy's service id.</li>
  * <li><b>Result:</b> never {@code null}; an offer must name one of
  *     {@link RolloutContext#candidates()} (the engine treats any other offer as a policy error).</li>
+ * <li><b>Scope and order:</b> every policy service may carry the properties {@code tiers}
+ *     (names of the tiers it applies to; absent or empty: all) and {@code order} (an integer;
+ *     lower is asked first; reasons of equally strict holds come from the first). Component
+ *     properties become service properties, so both are ordinary configuration keys. Changing
+ *     them at run time re-sorts the chain atomically; a component that updates its
+ *     configuration in a {@code @Modified} method is never missing from the chain meanwhile.</li>
  * </ul>
  */
 @ConsumerType
@@ -40,4 +50,15 @@ public interface RolloutPolicy {
      * @return the decision; never {@code null}
      */
     Decision decide(RolloutContext ctx);
+
+    /**
+     * One line for {@code admin rollout status} about a release's rollout in a tier as this
+     * policy sees it, such as {@code "wave 2 of 4: 25 % exposed; 50 % from 2026-11-26T02:00Z"}.
+     * Called on admin requests, never on check-ins.
+     *
+     * @return empty when the policy has nothing to say (the default)
+     */
+    default Optional<String> describe(PatchRelease release, TierName tier, ReleaseRollout rollout, Instant now) {
+        return Optional.empty();
+    }
 }

@@ -1,15 +1,15 @@
 package io.patchfleet.rollout.api;
 
-/** Where the rollout of one release in one tier stands, as an admin or the engine set it. */
+/** Where the rollout of one release in one tier stands, as an admin, a gate or the engine set it. */
 public enum RolloutState {
-    /** No machine of the tier has been offered the release yet. */
-    NOT_STARTED,
-    /** Machines are being offered the release. */
+    /** Machines may be offered the release (subject to the policies). */
     ACTIVE,
-    /** An admin or a health gate paused it; no new offers until resumed. */
+    /** An admin paused it: no machine is newly offered it until resumed; machines keep what they run. */
     PAUSED,
-    /** Stopped for good (failures, revocation); machines running it should revert. */
-    HALTED,
-    /** Every eligible machine has been offered it. */
-    COMPLETE
+    /**
+     * Stopped for good by an admin ({@code abort}) or a health gate: never offered again in the
+     * tier; machines that run it keep it, or are moved back to the previous patch when the halt
+     * says revert.
+     */
+    HALTED
 }

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -99,10 +98,31 @@ class DecisionTest {
     }
 
     @Test
-    void fleetHealthFailureRate() {
-        assertEquals(0.0, FleetHealth.NONE.failureRate());
-        assertEquals(0.25, new FleetHealth(10, 6, 1, 1, 0).failureRate());
+    void fleetHealthRatesAreOverMachinesWithAnOutcome() {
+        assertEquals(0.0, FleetHealth.NONE.applyFailedRate());
+        FleetHealth h = new FleetHealth(20, 6, 1, 1, 0);
+        assertEquals(8, h.sample());
+        assertEquals(0.125, h.applyFailedRate());
+        assertEquals(0.125, h.crashedRate());
+        assertEquals(0.0, h.checkFailedRate());
         assertThrows(IllegalArgumentException.class, () -> new FleetHealth(-1, 0, 0, 0, 0));
+    }
+
+    @Test
+    void runningAndNewestUpToNeverDowngrade() {
+        Machine machine = new Machine(MachineId.of("m1"), TierName.of("edge"), Set.of(), T0);
+        List<PatchRelease> all = List.of(release(1), release(2), release(3));
+        Map<Long, ReleaseRollout> rollouts = new java.util.HashMap<>();
+        all.forEach(r -> rollouts.put(r.version(), ReleaseRollout.fresh(r.version(), T0)));
+        RolloutContext runs2 = new RolloutContext(new MachineView(machine, KERNEL, 2, PatchState.APPLIED, List.of()),
+                all, rollouts, T0);
+        assertEquals(2, runs2.running().orElseThrow().version());
+        assertEquals(2, runs2.newestUpTo(1).orElseThrow().version(), "a cap below the running patch keeps it");
+        assertEquals(3, runs2.newestUpTo(7).orElseThrow().version());
+        RolloutContext none = new RolloutContext(new MachineView(machine, KERNEL, 0, PatchState.UNAPPLIED, List.of()),
+                all, rollouts, T0);
+        assertTrue(none.running().isEmpty());
+        assertTrue(none.newestUpTo(0).isEmpty());
     }
 
     static RolloutContext context(List<PatchRelease> candidates) {
@@ -110,8 +130,7 @@ class DecisionTest {
         MachineView view = new MachineView(machine, KERNEL, 0, PatchState.UNAPPLIED, List.of());
         Map<Long, ReleaseRollout> rollouts = new java.util.HashMap<>();
         for (PatchRelease r : candidates) {
-            rollouts.put(r.version(), new ReleaseRollout(r.version(), RolloutState.ACTIVE, Optional.of(T0), T0,
-                    FleetHealth.NONE));
+            rollouts.put(r.version(), ReleaseRollout.fresh(r.version(), T0));
         }
         return new RolloutContext(view, candidates, rollouts, T0);
     }

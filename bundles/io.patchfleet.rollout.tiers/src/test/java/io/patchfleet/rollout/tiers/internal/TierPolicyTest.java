@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -20,11 +19,9 @@ import io.patchfleet.model.PatchState;
 import io.patchfleet.model.Sha256;
 import io.patchfleet.model.TierName;
 import io.patchfleet.rollout.api.Decision;
-import io.patchfleet.rollout.api.FleetHealth;
 import io.patchfleet.rollout.api.MachineView;
 import io.patchfleet.rollout.api.ReleaseRollout;
 import io.patchfleet.rollout.api.RolloutContext;
-import io.patchfleet.rollout.api.RolloutState;
 
 class TierPolicyTest {
     static final KernelId KERNEL = KernelId.of("6.1.0-56-amd64", "x86_64", "");
@@ -40,7 +37,7 @@ class TierPolicyTest {
         Machine machine = new Machine(MachineId.of("0123456789abcdef0123456789abcdef"), TierName.of("beta"), Set.of(), NOW);
         Map<Long, ReleaseRollout> rollouts = new LinkedHashMap<>();
         for (PatchRelease r : candidates) {
-            rollouts.put(r.version(), new ReleaseRollout(r.version(), RolloutState.ACTIVE, Optional.empty(), NOW, FleetHealth.NONE));
+            rollouts.put(r.version(), ReleaseRollout.fresh(r.version(), NOW));
         }
         return new RolloutContext(new MachineView(machine, KERNEL, running, PatchState.APPLIED, List.of()),
                 List.of(candidates), rollouts, NOW);

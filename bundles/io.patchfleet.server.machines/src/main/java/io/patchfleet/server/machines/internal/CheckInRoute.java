@@ -22,11 +22,6 @@ import io.patchfleet.model.Machine;
 import io.patchfleet.model.MachineId;
 import io.patchfleet.model.MachineReport;
 import io.patchfleet.model.PatchRelease;
-import io.patchfleet.rollout.api.FleetHealth;
-import io.patchfleet.rollout.api.MachineView;
-import io.patchfleet.rollout.api.ReleaseRollout;
-import io.patchfleet.rollout.api.RolloutContext;
-import io.patchfleet.rollout.api.RolloutState;
 import io.patchfleet.protocol.CheckInRequest;
 import io.patchfleet.protocol.CheckInResponse;
 import io.patchfleet.server.api.ApiException;
@@ -126,7 +121,7 @@ public class CheckInRoute implements Route {
             String directive = decision.directive(signer, machine.id(), now, api.directiveTtlSeconds());
             CheckInResponse response = new CheckInResponse(decision.support.wireName(),
                     metadataDelta(decision.metadata, decision.role, body.trustedVersions()), directive,
-                    decision.reason, api.nextCheckInSeconds());
+                    decision.reason, decision.nextCheckIn(api.nextCheckInSeconds(), now));
             return ApiResponse.ok(response).withHeader("ETag", etag);
         } catch (StoreException e) {
             throw api.unavailable(e);
@@ -138,7 +133,30 @@ public class CheckInRoute implements Route {
 
     /** What the server tells one machine now. */
     private record Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
-            Optional<TrustedMetadata> metadata, String role) {
+            Optional<TrustedMetadata> metadata, String role, Instant notBefore) {
+
+        Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
+                Optional<TrustedMetadata> metadata, String role) {
+            this(support, target, revert, reason, metadata, role, Instant.MAX);
+        }
+
+        /**
+         * Seconds to the next check-in: the configured interval, or sooner when a hold ends
+         * before it (a maintenance window opens, a wave grows), so the machine is there when
+         * the answer changes. Never sooner than a minute.
+         */
+        long nextCheckIn(long interval, Instant now) {
+            if (notBefore.equals(Instant.MAX) || !notBefore.isAfter(now)) {
+                return interval;
+            }
+            long until = java.time.Duration.between(now, notBefore).getSeconds() + 1;
+            if (until >= interval) {
+                return interval;
+            }
+            // Machines held until the same moment (a wave step) should not all arrive in that second.
+            long spread = Math.min(300, until / 10);
+            return Math.max(60, until + (spread > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(spread + 1) : 0));
+        }
 
         String etag() {
             String text = support.wireName() + "|" + target.map(t -> t.name() + "|" + t.hashes()).orElse("-") + "|" + revert
@@ -180,20 +198,14 @@ public class CheckInRoute implements Route {
         t = System.nanoTime();
         List<PatchRelease> candidates = catalog.findAvailable(kernel, machine.tier());
         metrics.store("catalog", t);
-        Map<Long, ReleaseRollout> rollouts = new LinkedHashMap<>();
-        for (PatchRelease r : candidates) {
-            rollouts.put(r.version(), new ReleaseRollout(r.version(), RolloutState.ACTIVE, Optional.empty(),
-                    r.publishedAt(), FleetHealth.NONE));
-        }
-        MachineView view = new MachineView(machine, kernel, report.patchVersion(), report.patchState(),
-                List.of(report.patchState()));
-        io.patchfleet.rollout.api.Decision answer = engine.decide(new RolloutContext(view, candidates, rollouts, now));
+        io.patchfleet.rollout.api.Decision answer = engine.evaluate(machine, report, candidates, now);
         metrics.decision(answer);
         if (answer instanceof io.patchfleet.rollout.api.Decision.Revert revert) {
             return new Decision(KernelSupport.SUPPORTED, Optional.empty(), true, revert.reason(), metadata, role);
         }
         if (answer instanceof io.patchfleet.rollout.api.Decision.Hold hold) {
-            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false, "held: " + hold.reason(), metadata, role);
+            return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false, "held: " + hold.reason(), metadata, role,
+                    hold.notBefore());
         }
         PatchRelease offered = ((io.patchfleet.rollout.api.Decision.Offer) answer).release();
         Optional<VerifiedTarget> target = state.flatMap(s -> s.forKernel(kernel))
