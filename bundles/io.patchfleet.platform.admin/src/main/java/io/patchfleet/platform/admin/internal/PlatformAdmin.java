@@ -103,6 +103,14 @@ public final class PlatformAdmin implements PluginManager {
                 description = "How long an install, update or configuration change may take to resolve, start and satisfy its components before it is rolled back", min = "1", max = "600")
         int transaction_timeout_seconds() default 30;
 
+        @org.osgi.service.metatype.annotations.AttributeDefinition(name = "Deploy folder",
+                description = "Folder watched for signed plugin jars (NAME.jar + NAME.jar.sig) and PID.cfg files. Empty: DATA/deploy")
+        String deploy_folder() default "";
+
+        @org.osgi.service.metatype.annotations.AttributeDefinition(name = "Deploy folder scan (seconds)",
+                description = "How often the deploy folder is scanned; 0 turns it off", min = "0", max = "3600")
+        int deploy_poll_seconds() default 2;
+
         @org.osgi.service.metatype.annotations.AttributeDefinition(name = "Protected bundles",
                 description = "Symbolic names an admin may not update, stop or uninstall at run time (they are replaced by upgrading Patchfleet)")
         String[] protected_bundles() default {"org.apache.felix.scr", "org.apache.felix.configadmin", "org.apache.felix.metatype",
@@ -120,6 +128,13 @@ public final class PlatformAdmin implements PluginManager {
         t.setDaemon(true);
         return t;
     });
+    private final java.util.concurrent.ScheduledExecutorService scanner = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "patchfleet-deploy-folder");
+        t.setDaemon(true);
+        return t;
+    });
+    private java.util.concurrent.ScheduledFuture<?> scanning;
+    private final Path dataDir;
     private final List<PluginChangeListener> listeners = new CopyOnWriteArrayList<>();
     private volatile Config config;
     private volatile TrustStore trust;
@@ -133,7 +148,7 @@ public final class PlatformAdmin implements PluginManager {
         this.cm = cm;
         this.metatype = metatype;
         String data = context.getProperty("patchfleet.data");
-        Path dataDir = Path.of(data == null || data.isBlank() ? "data" : data);
+        this.dataDir = Path.of(data == null || data.isBlank() ? "data" : data);
         this.state = dataDir.resolve("platform");
         String cfg = context.getProperty("patchfleet.config");
         this.configDir = cfg == null || cfg.isBlank() ? dataDir.resolve("etc") : Path.of(cfg);
@@ -158,6 +173,16 @@ public final class PlatformAdmin implements PluginManager {
             unregisterWarning();
         }
         LOG.info("Plugin trust store: {} ({} keys)", trust.folder(), trust.keys().size());
+        if (scanning != null) {
+            scanning.cancel(false);
+            scanning = null;
+        }
+        if (config.deploy_poll_seconds() > 0) {
+            DeployFolder deploy = new DeployFolder(config.deploy_folder().isBlank() ? dataDir.resolve("deploy") : Path.of(config.deploy_folder()),
+                    state.resolve("deploy.properties"), this);
+            scanning = scanner.scheduleWithFixedDelay(deploy::scan, 0, config.deploy_poll_seconds(), TimeUnit.SECONDS);
+            LOG.info("Deploy folder: {} (scanned every {} s)", deploy.folder(), config.deploy_poll_seconds());
+        }
     }
 
     private void unregisterWarning() {
@@ -171,6 +196,7 @@ public final class PlatformAdmin implements PluginManager {
 
     @Deactivate
     synchronized void deactivate() {
+        scanner.shutdownNow();
         worker.shutdownNow();
         if (warning != null) {
             unregisterWarning();
@@ -476,6 +502,21 @@ public final class PlatformAdmin implements PluginManager {
 
     /** At activation: a journal left by a crash mid-change means that change never completed; put the old state back. */
     private void recover() {
+        Path recovered = state.resolve("journal.recovered.properties");
+        if (Files.exists(recovered)) {
+            // The launcher undid it before the framework started; record that it did.
+            try {
+                Properties journal = StateFiles.read(recovered);
+                Bundle b = context.getBundle(journal.getProperty("location", "-"));
+                Bundle byId = context.getBundle(Long.parseLong(journal.getProperty("bundle.id", "-1")));
+                Bundle now = byId != null ? byId : b;
+                notify(new PluginChange("launcher", "plugin.recover", journal.getProperty("bsn", "?"),
+                        Map.of("incomplete", journal.getProperty("action", "?")), now == null ? null : bundleState(now, records())));
+                StateFiles.delete(recovered);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Cannot read {}: {}", recovered, e.getMessage());
+            }
+        }
         Path file = journalFile();
         if (!Files.exists(file)) {
             return;
