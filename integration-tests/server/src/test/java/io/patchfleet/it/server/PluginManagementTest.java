@@ -308,7 +308,85 @@ class PluginManagementTest {
         assertFalse(plugins.allowsUnsigned());
     }
 
+    @Test
+    void theDeployFolderInstallsSignedJarsRefusesUnsignedOnesAndUninstallsRemovedOnes() throws Exception {
+        Path deploy = Path.of(context.getProperty("patchfleet.data")).resolve("deploy");
+        Files.createDirectories(deploy);
+        byte[] jar = TestBundles.answerBundle("1.0.0", "deployed");
+        Files.write(deploy.resolve("answer.jar.sig"), PluginSignature.sign(jar, trusted.getPrivate(), trusted.getPublic()).toBytes());
+        Files.write(deploy.resolve("answer.jar.part"), jar);
+        Files.move(deploy.resolve("answer.jar.part"), deploy.resolve("answer.jar"));
+        awaitTrue(() -> installed("io.patchfleet.it.answer"), "the signed jar is installed");
+        assertEquals("deployed", answer());
+        assertEquals("it-signer", plugins.get("io.patchfleet.it.answer").signer());
+
+        Files.write(deploy.resolve("consumer.jar"), PluginBundles.consumer());
+        awaitTrue(() -> Files.exists(deploy.resolve("consumer.jar.error")), "an error file for the unsigned jar");
+        assertTrue(Files.readString(deploy.resolve("consumer.jar.error")).startsWith("unsigned"));
+        assertFalse(installed(PluginBundles.CONSUMER));
+
+        Files.delete(deploy.resolve("answer.jar"));
+        Files.delete(deploy.resolve("answer.jar.sig"));
+        Files.delete(deploy.resolve("consumer.jar"));
+        awaitTrue(() -> !installed("io.patchfleet.it.answer"), "uninstalled when its jar is removed");
+        awaitTrue(() -> !Files.exists(deploy.resolve("consumer.jar.error")), "the error file goes with its jar");
+        String audit = call("GET", "/v1/admin/audit?limit=1000", admin, null).body();
+        assertTrue(audit.contains("\"actor\":\"deploy-folder\""), audit);
+    }
+
+    @Test
+    void theDeployFolderAppliesConfigurationThroughTheMetatypeCheck() throws Exception {
+        Path deploy = Path.of(context.getProperty("patchfleet.data")).resolve("deploy");
+        Files.createDirectories(deploy);
+        String pid = "io.patchfleet.server.retention";
+        Configuration before = existing(pid);
+        Map<String, Object> kept = before == null ? null : new HashMap<>(ServerProfileTestHelpers.toMap(before));
+        Path cfg = deploy.resolve(pid + ".cfg");
+        try {
+            Files.writeString(cfg, "report.retention.days = many\n");
+            awaitTrue(() -> Files.exists(deploy.resolve(pid + ".cfg.error")), "an error file for the invalid value");
+            assertTrue(Files.readString(deploy.resolve(pid + ".cfg.error")).contains("report.retention.days"));
+            Configuration unchanged = existing(pid);
+            assertEquals(kept, unchanged == null ? null : new HashMap<>(ServerProfileTestHelpers.toMap(unchanged)));
+
+            Files.writeString(cfg, "report.retention.days = 23\n");
+            awaitTrue(() -> existing(pid) != null && Integer.valueOf(23).equals(existing(pid).getProperties().get("report.retention.days")),
+                    "the corrected file is applied");
+            assertFalse(Files.exists(deploy.resolve(pid + ".cfg.error")));
+        } finally {
+            Files.deleteIfExists(cfg);
+            awaitTrue(() -> existing(pid) == null, "the configuration is deleted with its file");
+            if (kept != null) {
+                cm.getConfiguration(pid, "?").update(new java.util.Hashtable<>(kept));
+            }
+        }
+    }
+
     // ---- helpers
+
+    @FunctionalInterface
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void awaitTrue(Check check, String what) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!check.ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 30 s: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private boolean installed(String bsn) {
+        for (Bundle b : context.getBundles()) {
+            if (bsn.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private String state(String bsn, String component) throws Exception {
         return plugins.get(bsn).components().stream().filter(c -> c.name().equals(component)).findFirst()
