@@ -85,6 +85,7 @@ public final class PlatformAdmin implements PluginManager {
     static final String PLUGIN_LOCATION = "patchfleet:plugin/";
     static final String PROFILE_LOCATION = "patchfleet:profile/";
     static final String HEALTH_WARNING = "patchfleet.health.warning";
+    static final String SWAP_MARKER = "patchfleet.swap";
     private static final Logger LOG = LoggerFactory.getLogger(PlatformAdmin.class);
     private static final Pattern MISSING_PACKAGE = Pattern.compile("osgi\\.wiring\\.package=([^)\\s]+)");
 
@@ -959,7 +960,21 @@ public final class PlatformAdmin implements PluginManager {
 
     /** Runs a change on the one worker thread, bounded by twice the transaction timeout. */
     private <T> T run(Work<T> work) throws PluginException {
-        Future<T> f = worker.submit(() -> work.call());
+        Future<T> f = worker.submit(() -> {
+            // The marker tells the HTTP router to hold machine requests for the length of the change.
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put(SWAP_MARKER, "plugin change by runtime management");
+            ServiceRegistration<?> marker = context.registerService(Object.class.getName(), new Object(), props);
+            try {
+                return work.call();
+            } finally {
+                try {
+                    marker.unregister();
+                } catch (IllegalStateException gone) {
+                    // the bundle is stopping
+                }
+            }
+        });
         long wait = 2L * config.transaction_timeout_seconds() + 30;
         try {
             return f.get(wait, TimeUnit.SECONDS);
