@@ -71,7 +71,7 @@ public final class PluginSigningCommand implements Runnable {
     }
 
     @Command(name = "keygen", mixinStandardHelpOptions = true,
-            description = {"Create a plugin signing key pair: NAME.key (private, PKCS#8 PEM, owner-only 0600) and NAME.pub",
+            description = {"Create a plugin signing key pair: NAME.key (private key, PKCS#8 PEM, with its public key; owner-only 0600) and NAME.pub",
                 "(public, PEM). Put NAME.pub into the plugin trust store of every server and client that should accept",
                 "plugins signed with it; keep NAME.key offline. NAME becomes the signer's name in 'admin plugin list'."},
             exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:created", "2:bad usage", "4:failed (the files exist, I/O)"},
