@@ -180,8 +180,27 @@ class HotSwapUnderLoadTest {
                 plugins.update(o.getKey(), o.getValue(), sign(o.getValue(), signer), "it");
             }
         }
+        forgetMirror();
         assertEquals(List.of(), List.copyOf(failures), "failed check-ins: " + failures.size() + " of " + (ok.get() + failures.size()));
         assertTrue(ok.get() >= 400, "check-ins during the swaps: " + ok.get());
+    }
+
+    /**
+     * The mirror keeps the trusted metadata of this test's publisher; another test's publisher
+     * (another root) would be refused as a rollback. Drop both so the next test starts afresh.
+     */
+    private void forgetMirror() throws Exception {
+        Configuration mirror = configAdmin.getConfiguration("io.patchfleet.server.mirror", "?");
+        mirror.delete();
+        Path dir = Path.of(context.getProperty("patchfleet.data")).resolve("mirror");
+        TimeUnit.MILLISECONDS.sleep(500);
+        if (Files.isDirectory(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static byte[] sign(byte[] jar, KeyPair key) throws Exception {

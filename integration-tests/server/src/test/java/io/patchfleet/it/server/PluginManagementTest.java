@@ -123,8 +123,8 @@ class PluginManagementTest {
         Map<?, ?> row = plugin(list, "io.patchfleet.it.answer");
         assertEquals("it-signer", row.get("signer"));
         // Profile bundles: "distribution" under the launcher; this test framework installs them by file ("unknown").
-        assertTrue(List.of("distribution", "unknown").contains(plugin(list, "io.patchfleet.store.jdbc").get("signer")), list.body());
-        assertFalse(((List<?>) plugin(list, "io.patchfleet.store.jdbc").get("services")).isEmpty());
+        assertTrue(List.of("distribution", "unknown").contains(plugin(list, "io.patchfleet.server.machines").get("signer")), list.body());
+        assertFalse(((List<?>) plugin(list, "io.patchfleet.server.machines").get("services")).isEmpty());
 
         HttpResponse<String> removed = call("DELETE", "/v1/admin/plugins/io.patchfleet.it.answer", admin, null);
         assertEquals(200, removed.statusCode(), removed.body());
@@ -352,7 +352,7 @@ class PluginManagementTest {
             Files.writeString(cfg, "report.retention.days = 23\n");
             awaitTrue(() -> existing(pid) != null && Integer.valueOf(23).equals(existing(pid).getProperties().get("report.retention.days")),
                     "the corrected file is applied");
-            assertFalse(Files.exists(deploy.resolve(pid + ".cfg.error")));
+            awaitTrue(() -> !Files.exists(deploy.resolve(pid + ".cfg.error")), "the error file is gone once the file applied");
         } finally {
             Files.deleteIfExists(cfg);
             awaitTrue(() -> existing(pid) == null, "the configuration is deleted with its file");
