@@ -158,7 +158,9 @@ class HotSwapUnderLoadTest {
                 originals.put(bsn, jarOf(b, null, null));
                 byte[] next = jarOf(b, b.getVersion() + "-swap", null);
                 long before = ok.get();
-                assertEquals(b.getVersion() + "-swap", plugins.update(bsn, next, sign(next, signer), "it").version(), bsn);
+                var updated = plugins.update(bsn, next, sign(next, signer), "it");
+                assertEquals(b.getVersion() + "-swap", updated.version(), bsn);
+                assertEquals("it-swap", updated.signer(), "an admin's update of a profile bundle shows its signer");
                 awaitCount(ok, before + 100);
             }
 

@@ -264,14 +264,23 @@ public final class PlatformAdmin implements PluginManager {
                 components.add(new PluginInfo.ComponentState(d.name, stateName(c.state), firstLine(c.failure)));
             }
         }
+        // A record describes the revision it was made for: the bundle's last-modified time tells
+        // whether the launcher (an upgrade) or anyone else replaced it since.
+        String recorded = records.getProperty(bsn + ".signer");
+        boolean current = recorded != null && String.valueOf(b.getLastModified()).equals(records.getProperty(bsn + ".modified"));
         String signer;
-        if (b.getBundleId() == 0 || b.getLocation().startsWith(PROFILE_LOCATION)) {
+        String sha = null;
+        if (b.getBundleId() == 0) {
+            signer = "distribution";
+        } else if (current) {
+            signer = recorded;
+            sha = records.getProperty(bsn + ".sha256");
+        } else if (b.getLocation().startsWith(PROFILE_LOCATION)) {
             signer = "distribution";
         } else {
-            signer = records.getProperty(bsn + ".signer", "unknown");
+            signer = "unknown";
         }
-        return new PluginInfo(b.getBundleId(), bsn, b.getVersion().toString(), bundleState(b), signer,
-                b.getLocation().startsWith(PROFILE_LOCATION) ? null : records.getProperty(bsn + ".sha256"), b.getLocation(),
+        return new PluginInfo(b.getBundleId(), bsn, b.getVersion().toString(), bundleState(b), signer, sha, b.getLocation(),
                 List.copyOf(services), components);
     }
 
@@ -403,7 +412,7 @@ public final class PlatformAdmin implements PluginManager {
             throw new PluginException("rolled-back", "Install of " + bsn + " " + attempted.get("version") + " failed and was rolled back (uninstalled): "
                     + problems.get(0).field() + ": " + problems.get(0).reason(), problems);
         }
-        remember(bsn, signer, sha, actor);
+        remember(b, signer, sha, actor);
         StateFiles.delete(journalFile());
         Map<String, Object> after = bundleState(b, records());
         notify(new PluginChange(actor, "plugin.install", bsn, null, after));
@@ -457,13 +466,14 @@ public final class PlatformAdmin implements PluginManager {
         if (!problems.isEmpty()) {
             String attempted = versionOf(mf);
             rollback(b, previous, wasActive, configsBefore, componentsBefore);
+            touch(b, records);
             StateFiles.delete(journalFile());
             notify(new PluginChange(actor, "plugin.rollback", bsn, Map.of("version", attempted, "sha256", sha, "signer", signer),
                     bundleState(b, records())));
             throw new PluginException("rolled-back", "Update of " + bsn + " to " + attempted + " failed and was rolled back to "
                     + before.get("version") + ": " + problems.get(0).field() + ": " + problems.get(0).reason(), problems);
         }
-        remember(bsn, signer, sha, actor);
+        remember(b, signer, sha, actor);
         StateFiles.delete(journalFile());
         notify(new PluginChange(actor, "plugin.update", bsn, before, bundleState(b, records())));
         return info(b, records());
@@ -1023,12 +1033,25 @@ public final class PlatformAdmin implements PluginManager {
         }
     }
 
-    private void remember(String bsn, String signer, String sha, String actor) throws IOException {
+    private void remember(Bundle b, String signer, String sha, String actor) throws IOException {
+        String bsn = b.getSymbolicName();
         Properties p = records();
+        p.setProperty(bsn + ".modified", Long.toString(b.getLastModified()));
         p.setProperty(bsn + ".signer", signer);
         p.setProperty(bsn + ".sha256", sha);
         p.setProperty(bsn + ".by", actor);
         p.setProperty(bsn + ".at", Instant.now().toString());
+        StateFiles.write(state.resolve("plugins.properties"), p, "Who signed and installed each plugin");
+    }
+
+    /** After a rollback the previous bytes are back under a new revision: the record made for them holds again. */
+    private void touch(Bundle b, Properties before) throws IOException {
+        String bsn = b.getSymbolicName();
+        if (before.getProperty(bsn + ".signer") == null) {
+            return;
+        }
+        Properties p = records();
+        p.setProperty(bsn + ".modified", Long.toString(b.getLastModified()));
         StateFiles.write(state.resolve("plugins.properties"), p, "Who signed and installed each plugin");
     }
 
