@@ -103,6 +103,7 @@ final class FrameworkLauncher {
         }
         log("Patchfleet " + profile + " " + Main.version() + " starting; data " + data + ", configuration " + config);
         List<Bundle> toStart = synchronizeProfileBundles(framework.getBundleContext(), profileDir.resolve("bundles"));
+        recoverIncompletePluginChange(framework.getBundleContext());
         framework.start();
         for (Bundle b : toStart) {
             try {
@@ -262,6 +263,48 @@ final class FrameworkLauncher {
         }
         Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return toStart;
+    }
+
+    /**
+     * A plugin change that runtime management (bundle {@code io.patchfleet.platform.admin}) began
+     * but did not finish — the process died between its journal and its commit — is undone here,
+     * before any bundle starts, so the framework comes up on the old bundle and never on a
+     * half-done change. The journal, {@code DATA/platform/journal.properties}, names the bundle and
+     * the saved jar of its previous revision (an update) or the location of a new bundle (an
+     * install). It is then renamed {@code journal.recovered.properties} for runtime management to
+     * record the recovery in its change log once it runs.
+     */
+    void recoverIncompletePluginChange(BundleContext context) {
+        Path journalFile = data.resolve("platform").resolve("journal.properties");
+        if (!Files.exists(journalFile)) {
+            return;
+        }
+        Properties journal = new Properties();
+        try (Reader r = Files.newBufferedReader(journalFile)) {
+            journal.load(r);
+            String action = journal.getProperty("action", "");
+            if (action.equals("update")) {
+                Bundle b = context.getBundle(Long.parseLong(journal.getProperty("bundle.id", "-1")));
+                Path previous = Path.of(journal.getProperty("previous", ""));
+                if (b != null && Files.isRegularFile(previous)) {
+                    try (InputStream in = Files.newInputStream(previous)) {
+                        b.update(in);
+                    }
+                    log("Recovered " + journal.getProperty("bsn") + ": an update did not complete before the last stop; back on "
+                            + b.getVersion());
+                }
+            } else if (action.equals("install")) {
+                Bundle b = context.getBundle(journal.getProperty("location", ""));
+                if (b != null) {
+                    b.uninstall();
+                    log("Recovered " + journal.getProperty("bsn") + ": an install did not complete before the last stop; uninstalled");
+                }
+            }
+            Files.move(journalFile, journalFile.resolveSibling("journal.recovered.properties"),
+                    StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | BundleException | RuntimeException e) {
+            log("ERROR cannot undo the incomplete plugin change in " + journalFile + ": " + e.getMessage());
+        }
     }
 
     static int startLevel(String bsn) {

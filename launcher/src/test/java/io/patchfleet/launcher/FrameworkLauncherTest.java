@@ -110,6 +110,62 @@ class FrameworkLauncherTest {
         }
     }
 
+    /** A crash between runtime management's journal and its commit: the next start is on the old bundle, never a mix. */
+    @Test
+    void aCrashMidUpdateComesUpOnThePreviousBundleBeforeAnythingStarts() throws Exception {
+        setUp();
+        Framework first = launch();
+        Path previous = data.resolve("platform/previous/test.a.jar");
+        try {
+            Bundle a = find(first, "test.a");
+            Files.createDirectories(previous.getParent());
+            Files.write(previous, bundle("test.a", "1.0.0", ""));
+            java.util.Properties journal = new java.util.Properties();
+            journal.setProperty("action", "update");
+            journal.setProperty("bundle.id", Long.toString(a.getBundleId()));
+            journal.setProperty("bsn", "test.a");
+            journal.setProperty("previous", previous.toString());
+            try (var w = Files.newBufferedWriter(data.resolve("platform/journal.properties"))) {
+                journal.store(w, null);
+            }
+            a.update(new ByteArrayInputStream(bundle("test.a", "2.0.0", "half-done")));
+            // and the process dies here, before the update was confirmed
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+        Framework second = launch();
+        try {
+            Bundle a = find(second, "test.a");
+            assertEquals("1.0.0", a.getVersion().toString());
+            assertEquals(Bundle.ACTIVE, a.getState());
+            assertFalse(Files.exists(data.resolve("platform/journal.properties")));
+            assertTrue(Files.exists(data.resolve("platform/journal.recovered.properties")), "left for runtime management to record");
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+    }
+
+    @Test
+    void aCrashMidInstallComesUpWithoutTheNewBundle() throws Exception {
+        setUp();
+        Framework first = launch();
+        try {
+            Files.createDirectories(data.resolve("platform"));
+            Files.writeString(data.resolve("platform/journal.properties"),
+                    "action=install\nlocation=patchfleet\\:plugin/test.c\nbsn=test.c\n");
+            first.getBundleContext().installBundle("patchfleet:plugin/test.c", new ByteArrayInputStream(bundle("test.c", "1.0.0", "")));
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+        Framework second = launch();
+        try {
+            assertNull(find(second, "test.c"));
+            assertNotNull(find(second, "test.a"));
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+    }
+
     @Test
     void defaultConfigurationIsCopiedOnceAndOperatorEditsStay() throws Exception {
         setUp();

@@ -30,7 +30,7 @@ public final class ClientVerbs {
     /** The verbs, for the launcher to register. */
     public static List<Object> all(Path home) {
         return List.of(new Enable(home), new Disable(home), new Refresh(home), new Config(home, System.in),
-                new KernelUpgradeRequired(home));
+                new KernelUpgradeRequired(home), LocalPluginCommand.commandLine(home));
     }
 
     abstract static class DaemonVerb implements Callable<Integer> {

@@ -250,8 +250,7 @@ class AdminCommandTest {
         CommandLine cl = new CommandLine(new AdminCommand(Map.of(), () -> null));
         int checked = 0;
         for (CommandLine group : cl.getSubcommands().values()) {
-            List<CommandLine> leaves = group.getSubcommands().isEmpty() ? List.of(group)
-                    : group.getSubcommands().values().stream().filter(c -> !c.getCommandName().equals("help")).toList();
+            List<CommandLine> leaves = leaves(group);
             for (CommandLine leaf : leaves) {
                 String usage = leaf.getUsageMessage();
                 assertTrue(usage.contains("Example"), leaf.getCommandSpec().qualifiedName() + ":\n" + usage);
@@ -264,6 +263,15 @@ class AdminCommandTest {
         }
         assertTrue(checked >= 20, "verbs " + checked);
         assertTrue(cl.getUsageMessage().contains("not found (404)"), cl.getUsageMessage());
+    }
+
+    /** The verbs under a group, through nested groups such as {@code plugin config}. */
+    private static List<CommandLine> leaves(CommandLine c) {
+        if (c.getSubcommands().isEmpty()) {
+            return List.of(c);
+        }
+        return c.getSubcommands().values().stream().filter(s -> !s.getCommandName().equals("help"))
+                .flatMap(s -> leaves(s).stream()).toList();
     }
 
     private Seen last() {

@@ -85,9 +85,29 @@ public class HealthRoute implements Route {
         body.put("profile", property("patchfleet.profile", "server"));
         body.put("uptimeSeconds", Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime()).toSeconds());
         body.put("bundles", bundles);
+        body.put("warnings", warnings());
         body.put("failedComponents", failed);
         body.put("unsatisfiedComponents", waiting);
         return ApiResponse.json(failed.isEmpty() ? 200 : 503, body);
+    }
+
+    /**
+     * Settings an operator must notice although the node works, such as unsigned plugins being
+     * allowed: any service registered with the property {@code patchfleet.health.warning}.
+     */
+    private List<String> warnings() {
+        List<String> warnings = new ArrayList<>();
+        try {
+            var refs = context.getServiceReferences((String) null, "(patchfleet.health.warning=*)");
+            if (refs != null) {
+                for (var ref : refs) {
+                    warnings.add(String.valueOf(ref.getProperty("patchfleet.health.warning")));
+                }
+            }
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return warnings;
     }
 
     private String property(String key, String fallback) {

@@ -72,6 +72,8 @@ public class RouterServlet extends HttpServlet {
 
         @AttributeDefinition(name = "Access log files", description = "Rotated access logs kept", min = "1", max = "100")
         int access_log_files() default 5;
+        @AttributeDefinition(name = "Hold during a swap", description = "Milliseconds a machine or sync request waits while runtime management swaps a bundle, then 503", min = "0")
+        long swap_hold_ms() default 30_000;
     }
 
     /** The request attribute carrying the authenticated principal's name, for the access log. */
@@ -88,6 +90,8 @@ public class RouterServlet extends HttpServlet {
     private final transient String dataDir;
     private transient AccessLog accessLog; // guarded by this
     private transient volatile AccessLog currentAccessLog; // what requests write to
+    private volatile long swapHoldMs;
+    private final transient SwapGate gate = new SwapGate();
 
     /**
      * The HTTP runtime is a mandatory reference so that this servlet, and the readiness property
@@ -102,6 +106,7 @@ public class RouterServlet extends HttpServlet {
         accessLog(config);
         this.maxBodyBytes = config.max_body_bytes();
         this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
+        this.swapHoldMs = config.swap_hold_ms();
         Object endpoint = runtime.get(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
         LOG.info("HTTP API serving on {}", endpoint instanceof String[] a ? String.join(", ", a) : endpoint);
     }
@@ -109,6 +114,7 @@ public class RouterServlet extends HttpServlet {
     @Modified
     void modified(Config config) {
         accessLog(config);
+        this.swapHoldMs = config.swap_hold_ms();
         this.maxBodyBytes = config.max_body_bytes();
         this.limits = new Limits(config.max_concurrent_requests(), config.queue_timeout_ms(), config.rate_limit_per_address());
     }
@@ -167,6 +173,24 @@ public class RouterServlet extends HttpServlet {
         authenticators.remove(authenticator);
     }
 
+    /** A bundle swap by runtime management begins (see {@link SwapGate}); called on the swapping thread. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Object.class,
+            target = "(patchfleet.swap=*)")
+    void addSwap(Object marker, Map<String, Object> props) {
+        LOG.info("Holding machine requests: {}", props.get("patchfleet.swap"));
+        gate.close(Math.min(swapHoldMs, 10_000));
+    }
+
+    void removeSwap(Object marker, Map<String, Object> props) {
+        gate.open();
+        LOG.info("Machine requests flow again after: {}", props.get("patchfleet.swap"));
+    }
+
+    /** Probes, metrics and the admin API are never held by a swap. */
+    private static boolean held(String path) {
+        return !UNLIMITED.contains(path) && !path.startsWith("/v1/admin/");
+    }
+
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         long start = System.nanoTime();
@@ -177,9 +201,23 @@ public class RouterServlet extends HttpServlet {
         req.setAttribute(RequestIds.HEADER, requestId);
         Limits limits = this.limits;
         boolean acquired = false;
+        boolean entered = false;
         try {
             String path = (req.getServletPath() == null ? "" : req.getServletPath())
                     + (req.getPathInfo() == null ? "" : req.getPathInfo());
+            if (held(path)) {
+                try {
+                    entered = gate.enter(swapHoldMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (!entered) {
+                    metrics.rejected("swapping");
+                    resp.setHeader("Retry-After", "5");
+                    JsonErrors.write(resp, 503, "swapping", "The server is replacing a component; retry shortly");
+                    return;
+                }
+            }
             if (!UNLIMITED.contains(path)) {
                 if (!limits.allow(req.getRemoteAddr())) {
                     metrics.rejected("rate-limited");
@@ -208,6 +246,9 @@ public class RouterServlet extends HttpServlet {
                 JsonErrors.write(resp, 404, "not-found", "No route for " + method + " " + path);
             }
         } finally {
+            if (entered) {
+                gate.leave();
+            }
             if (acquired) {
                 limits.release();
             }
