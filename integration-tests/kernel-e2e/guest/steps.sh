@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs inside the test guest (chroot of the host's / over read-only 9p; /run is the guest's
-# tmpfs), started by guest/init. Argument: the env file run.sh wrote (TOKEN, ROOT_SHA, SERVER,
-# PF, PROBE_CP, PROBE_DIR, WRONG_KO, STOP_FILE, DEADLINE_S).
+# tmpfs), started by guest/init. Argument: the env file run.sh wrote (SERVER, PF, READY_FILE,
+# STOP_FILE, DEADLINE_S); READY_FILE appears later with TOKEN, ROOT_SHA, PROBE_CP, PROBE_DIR,
+# WRONG_KO.
 #
 # It starts the REAL Patchfleet client (the host's JDK and launcher, kernel applier
 # kernel=linux), enables it with the server, and then only watches: the client checks in on its
@@ -18,13 +19,8 @@ export PATCHFLEET_JAVA_OPTS="-Djava.io.tmpdir=/run -Djna.tmpdir=/run"
 say() { echo "PF-E2E $*"; }
 start=$SECONDS
 
-# 1. The product's Linux applier refuses a module built for another kernel release, before any
-#    finit_module (WrongReleaseProbe.java).
-java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run -Djna.tmpdir=/run \
-  -cp "$PROBE_DIR:$PROBE_CP" WrongReleaseProbe "$WRONG_KO" pf_klp_wrong 2>&1 | grep --line-buffered '^PF-E2E'
-say "probe done after $((SECONDS - start)) s"
-
-# 2. The client daemon, on the real kernel.
+# 1. The client daemon, on the real kernel, started at once: its JVM start is the slowest step
+#    here, and it needs nothing from the host but the launcher.
 data=/run/pf-client
 mkdir -p "$data/etc"
 cat > "$data/etc/io.patchfleet.client.cfg" <<CFG
@@ -39,6 +35,23 @@ CFG
 "$PF" client --data "$data" > /run/client.log 2>&1 &
 client_pid=$!
 tail -n +1 -F /run/client.log 2>/dev/null | sed -u 's/^/client| /' &
+
+# 2. What the host prepares meanwhile: the token, the publisher root, the modules.
+until [[ -f $READY_FILE ]]; do
+  (( SECONDS - start < DEADLINE_S )) || { say "FAIL the host never wrote $READY_FILE"; exit 1; }
+  sleep 1
+done
+# shellcheck disable=SC1090
+source "$READY_FILE"
+say "host ready after $((SECONDS - start)) s"
+
+# 3. The product's Linux applier refuses a module built for another kernel release, before any
+#    finit_module (WrongReleaseProbe.java); runs while the daemon starts.
+java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run -Djna.tmpdir=/run \
+  -cp "$PROBE_DIR:$PROBE_CP" WrongReleaseProbe "$WRONG_KO" pf_klp_wrong 2>&1 | grep --line-buffered '^PF-E2E'
+say "probe done after $((SECONDS - start)) s"
+
+# 4. Enable: enroll with the server, the publisher root pinned.
 until [[ -S $data/run/control.sock ]]; do
   kill -0 "$client_pid" 2>/dev/null || { say "FAIL the client exited"; exit 1; }
   (( SECONDS - start < DEADLINE_S )) || { say "FAIL the client's socket did not appear"; exit 1; }
@@ -51,7 +64,7 @@ if ! "$PF" enable --data "$data" --server "$SERVER" --root-sha256 "$ROOT_SHA" --
 fi
 say "enabled after $((SECONDS - start)) s"
 
-# 3. Watch and report.
+# 5. Watch and report.
 state() {
   local lp="" d mods
   for d in /sys/kernel/livepatch/*/; do
