@@ -97,8 +97,11 @@ if ((${#need[@]})); then
 fi
 
 kdir=$cache/$kver
+mkdir -p "$cache" 2>/dev/null || { echo "kernel-e2e: cannot write $cache (set PF_KERNEL_CACHE)" >&2; exit 77; }
+# One run at a time fills the cache; a second waits for it.
+exec 8> "$cache/.lock"
+flock -w 600 8 || die "the cache $cache stayed locked by another run"
 if [[ ! -f $kdir/vmlinuz || ! -f $kdir/modules/.complete ]]; then
-  [[ $(id -u) == 0 ]] || mkdir -p "$cache" 2>/dev/null || { echo "kernel-e2e: cannot write $cache" >&2; exit 77; }
   mkdir -p "$kdir"
   info "downloading linux-image-$kver-unsigned into $cache"
   (cd "$cache" && apt-get download "linux-image-$kver-unsigned" > "$work/download.log" 2>&1) \
@@ -121,6 +124,7 @@ if [[ ! -f $kdir/vmlinuz || ! -f $kdir/modules/.complete ]]; then
   rm -f "$deb"  # 70 MB; the two files kept are what the test needs
   touch "$kdir/modules/.complete"
 fi
+flock -u 8
 info "kernel: $kdir/vmlinuz"
 
 # --- 2. The guest, booted first ----------------------------------------------------------
