@@ -23,7 +23,7 @@
 # Usage: run.sh [--keep]   (--keep: leave the work folder; it is printed)
 # Environment: PF_KERNEL_OUT (a folder that receives serial.log and result.txt), PF_KERNEL_CACHE (default /var/cache/patchfleet-kernel-e2e: the kernel package,
 #   the unpacked kernel, the KVM probe's answer), PF_KERNEL_TIMEOUT (seconds for the whole
-#   guest run, default 600), PF_KERNEL_ACCEL (kvm|tcg: skip the probe).
+#   guest run, default 900), PF_KERNEL_ACCEL (kvm|tcg: skip the probe).
 # Exit codes: 0 passed, 1 an assertion failed, 4 setup failed (packages, build, server),
 #   77 cannot run here (not Linux x86_64, or not root and packages missing).
 set -euo pipefail
@@ -32,7 +32,7 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 pf=$repo/bin/patchfleet
 cache=${PF_KERNEL_CACHE:-/var/cache/patchfleet-kernel-e2e}
-guest_timeout=${PF_KERNEL_TIMEOUT:-600}
+guest_timeout=${PF_KERNEL_TIMEOUT:-900}
 keep=false
 [[ ${1:-} == --keep ]] && keep=true
 
@@ -177,8 +177,8 @@ if [[ -z $accel ]]; then
   echo "$accel" > "$probe_key" 2>/dev/null || true
 fi
 info "accelerator: $accel"
-# Not under timeout(1): on its deadline it signals its whole process group, this script too. The
-# waits below end at guest_deadline, and cleanup stops QEMU.
+# In its own session, as the server: Ctrl-C reaches this script only, whose cleanup stops both.
+# The waits below end at guest_deadline (the hard timeout), and cleanup stops QEMU.
 setsid "${qemu_base[@]}" -accel "$accel" -serial "file:$serial" \
   -append "console=ttyS0 panic=-1 quiet pf.steps=$here/guest/steps.sh pf.env=$work/guest.env" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -211,7 +211,7 @@ jitter.percent = 0
 directive.ttl.seconds = 10800
 machine.count.interval.seconds = 0
 CFG
-# Own session: nothing the server's JVM does on TERM reaches this script.
+# Own session: see QEMU's.
 setsid "$pf" server --data "$sdata" --port "$port" --host "$host" > "$work/server.log" 2>&1 &
 server_pid=$!
 
