@@ -162,6 +162,8 @@ public class ClientDaemon implements ControlCommand {
     private volatile Map.Entry<String, Long> kernelRole;
     private volatile Map.Entry<String, Verifier> verifierCache;
     private volatile Map.Entry<String, ServerClient> serverCache;
+    /** The server's last check-in hint in seconds (0: none); a 304 answer carries none, so it is kept. */
+    private volatile long serverHintSeconds;
 
     @Activate
     public ClientDaemon(BundleContext context, Config config,
@@ -342,8 +344,7 @@ public class ClientDaemon implements ControlCommand {
         try {
             Optional<CheckInResponse> answer = check();
             failures = 0;
-            long hint = answer.map(CheckInResponse::nextCheckInSeconds).orElse(0L);
-            next = intervalDelay(hint);
+            next = delayAfterCheck(answer);
         } catch (NotEnabled e) {
             next = null;
         } catch (Exception e) {
@@ -356,6 +357,17 @@ public class ClientDaemon implements ControlCommand {
                     next == null ? "no automatic retry (check-interval 0)" : "next try in " + next.toSeconds() + " s");
         }
         schedule(next);
+    }
+
+    /**
+     * The delay after a successful check-in. The server's hint holds until it sends another: an
+     * unchanged answer (304) carries none, and falling back to the local interval then would
+     * make a machine the server asked to check in every minute wait an hour after its first
+     * unchanged answer (seen on the real-kernel test, where a revocation waited for it).
+     */
+    Duration delayAfterCheck(Optional<CheckInResponse> answer) {
+        answer.ifPresent(r -> serverHintSeconds = r.nextCheckInSeconds());
+        return intervalDelay(serverHintSeconds);
     }
 
     /** The delay to the next automatic check: the configured interval (±10 %), or sooner when the server asks; null when manual. */
@@ -957,9 +969,9 @@ public class ClientDaemon implements ControlCommand {
             throw new ControlException("run-mode", "Run mode " + runMode.wireName + ": no check-ins");
         }
         try {
-            check();
+            Optional<CheckInResponse> answer = check();
             failures = 0;
-            schedule(intervalDelay(0));
+            schedule(delayAfterCheck(answer));
         } catch (ControlException e) {
             throw e;
         } catch (Exception e) {

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,7 @@ import io.patchfleet.kernel.api.LoadedPatch;
 import io.patchfleet.kernel.api.Preflight;
 import io.patchfleet.model.KernelId;
 import io.patchfleet.protocol.CheckInRequest.WireEvent;
+import io.patchfleet.protocol.CheckInResponse;
 import io.patchfleet.trust.tuf.Tuf;
 
 /** The agent built by hand: the server down, a crash during insertion, the check interval. */
@@ -149,6 +151,23 @@ class ClientDaemonTest {
             daemon.deactivate();
         }
         assertThrows(IllegalArgumentException.class, () -> HealthSchedule.delays("1m,soon"));
+    }
+
+    @Test
+    void theServersHintHoldsAfterAnUnchangedAnswerThatCarriesNone() throws Exception {
+        ClientDaemon hourly = daemon(Map.of("check_interval", 60));
+        try {
+            // Given a server that asked for a check-in every 30 s
+            CheckInResponse full = new CheckInResponse("supported", Map.of(), null, null, 30);
+            assertEquals(Duration.ofSeconds(30), hourly.delayAfterCheck(Optional.of(full)));
+            // When its next answer is 304 (no body, no hint), the hint still holds
+            assertEquals(Duration.ofSeconds(30), hourly.delayAfterCheck(Optional.empty()));
+            // and a later hint replaces it
+            assertEquals(Duration.ofSeconds(90),
+                    hourly.delayAfterCheck(Optional.of(new CheckInResponse("supported", Map.of(), null, null, 90))));
+        } finally {
+            hourly.deactivate();
+        }
     }
 
     private ClientDaemon daemon(Map<String, Object> overrides) throws IOException {
