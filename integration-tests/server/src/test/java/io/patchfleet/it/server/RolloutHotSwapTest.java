@@ -56,7 +56,7 @@ import io.patchfleet.store.api.TierStore;
  */
 class RolloutHotSwapTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final KernelId KERNEL = KernelId.of("6.1.0-77-amd64", "x86_64", "");
+    private static final KernelId KERNEL = KernelId.of("6.1.0-76-amd64", "x86_64", "");
     private static final int MACHINES = 50;
     private static final Pattern WINDOW = Pattern.compile(
             "held: maintenance window gen-(\\d+) opens 2028-02-29 02:(\\d\\d) UTC");
@@ -92,7 +92,7 @@ class RolloutHotSwapTest {
         String tierName = "hotswap" + Long.toString(System.nanoTime() % 100000);
         TierName tier = TierName.of(tierName);
         tiers.create(tier, tiers.tiers().size());
-        catalog.add(new PatchRelease(KERNEL, 1, "lkp_hs_1", "6.1.0-77-amd64/x86_64/lkp_hs_1.ko",
+        catalog.add(new PatchRelease(KERNEL, 1, "lkp_hs_1", "6.1.0-76-amd64/x86_64/lkp_hs_1.ko",
                 Sha256.digestOf(new byte[] {7}), 100, List.of(), "hot swap test", Instant.now(), 0, false));
         catalog.promote(KERNEL, 1, tier);
         String token = enrollment.createToken(tier, Instant.now().plusSeconds(600), MACHINES, "hot swap", "it").secret();
