@@ -155,11 +155,12 @@ class HotSwapUnderLoadTest {
             awaitCount(ok, 100);
             for (String bsn : List.of("io.patchfleet.store.jdbc", "io.patchfleet.rollout.tiers", "io.patchfleet.trust.tuf")) {
                 Bundle b = bundle(bsn);
+                String version = b.getVersion() + "-swap";
                 originals.put(bsn, jarOf(b, null, null));
-                byte[] next = jarOf(b, b.getVersion() + "-swap", null);
+                byte[] next = jarOf(b, version, null);
                 long before = ok.get();
                 var updated = plugins.update(bsn, next, sign(next, signer), "it");
-                assertEquals(b.getVersion() + "-swap", updated.version(), bsn);
+                assertEquals(version, updated.version(), bsn);
                 assertEquals("it-swap", updated.signer(), "an admin's update of a profile bundle shows its signer");
                 awaitCount(ok, before + 100);
             }
@@ -181,8 +182,8 @@ class HotSwapUnderLoadTest {
             for (Map.Entry<String, byte[]> o : originals.entrySet()) {
                 plugins.update(o.getKey(), o.getValue(), sign(o.getValue(), signer), "it");
             }
+            forgetMirror();
         }
-        forgetMirror();
         assertEquals(List.of(), List.copyOf(failures), "failed check-ins: " + failures.size() + " of " + (ok.get() + failures.size()));
         assertTrue(ok.get() >= 400, "check-ins during the swaps: " + ok.get());
     }
