@@ -578,7 +578,7 @@ class EndToEndTest {
             waitFor(() -> {
                 cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait");
                 return "applied".equals(kernelOf(daemon.status(), "patchState"));
-            }, "the child applied version " + latest, 90);
+            }, "the child applied version " + latest, 180);
             assertTrue(Files.readString(dir.resolve("client/apply-attempt.json")).contains("\"settling\" : true"));
             mustArrive.addAll(queuedAt(dir));
             daemon.kill9();
@@ -600,7 +600,7 @@ class EndToEndTest {
                 } catch (java.io.IOException e) {
                     return false;
                 }
-            }, "the insertion of version " + next.version() + " under way", 60);
+            }, "the insertion of version " + next.version() + " under way", 120);
             daemon.kill9();
             refresh.join(30_000);
             mustArrive.addAll(queuedAt(dir));
