@@ -575,13 +575,19 @@ class EndToEndTest {
 
             // 1. Killed in the settle window right after an apply (marker "settling"): a daemon
             //    death there is not a crash of the patch; the patch stays applied.
+            Thread apply = new Thread(() -> cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            apply.start();
             waitFor(() -> {
-                cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait");
-                return "applied".equals(kernelOf(daemon.status(), "patchState"));
-            }, "the child applied version " + latest, 180);
-            assertTrue(Files.readString(dir.resolve("client/apply-attempt.json")).contains("\"settling\" : true"));
+                try {
+                    String marker = Files.readString(dir.resolve("client/apply-attempt.json"));
+                    return marker.contains("\"version\" : " + latest) && marker.contains("\"settling\" : true");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, "the child applied version " + latest + " and is in the settle window", 180);
             mustArrive.addAll(queuedAt(dir));
             daemon.kill9();
+            apply.join(30_000);
             mustArrive.addAll(queuedAt(dir));
             daemon.start();
             Map<?, ?> after = daemon.status();
