@@ -542,7 +542,17 @@ public class ClientDaemon implements ControlCommand {
                     file.toString(), p.cves().stream().map(c -> Map.of("id", c.id(), "severity", c.severity().name().toLowerCase()))
                             .toList(), p.description(), p.publishedAt().toString());
             AppliedPatch before = state.applied();
-            insert(patch, file, before != null && before.version() != version ? before : state.previous());
+            AppliedPatch previous = before != null && before.version() != version ? before : state.previous();
+            if (isLoaded(patch.name())) {
+                // Running already: the daemon was stopped after the kernel took it and before it
+                // was recorded (the crash guard found its marker in the settle window, so it is no
+                // crash). Recorded now rather than refused as a second load of the same name.
+                LOG.warn("Patch {} ({}) is running already; recording it as applied", version, patch.name());
+                update(state.withApplied(patch, previous));
+                event(MachineEvent.Kind.AFTER_TRANSITION, version, "found running after a daemon restart; recorded as applied");
+                return;
+            }
+            insert(patch, file, previous);
         } catch (ApplyRefused | IOException | TrustException | KernelException ex) {
             String why = "patch " + version + ": " + ex.getMessage();
             LOG.error("Apply failed: {}", why);

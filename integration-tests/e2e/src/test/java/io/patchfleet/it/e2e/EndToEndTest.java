@@ -590,6 +590,8 @@ class EndToEndTest {
             apply.join(30_000);
             mustArrive.addAll(queuedAt(dir));
             daemon.start();
+            // (killed maybe before the apply was recorded: the next check-in finds the patch running)
+            assertEquals(ExitCodes.OK, cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
             Map<?, ?> after = daemon.status();
             assertEquals("applied", kernelOf(after, "patchState"), String.valueOf(after));
             assertEquals(latest, ((Number) kernelOf(after, "patchVersion")).longValue());
