@@ -550,6 +550,7 @@ public class ClientDaemon implements ControlCommand {
                 LOG.warn("Patch {} ({}) is running already; recording it as applied", version, patch.name());
                 update(state.withApplied(patch, previous));
                 event(MachineEvent.Kind.AFTER_TRANSITION, version, "found running after a daemon restart; recorded as applied");
+                startHealthChecks(patch);
                 return;
             }
             insert(patch, file, previous);
@@ -693,6 +694,11 @@ public class ClientDaemon implements ControlCommand {
         }
         update(state.withApplied(patch, previous));
         LOG.info("Applied patch {} ({}) in {} ms", patch.version(), patch.name(), result.transitionTime().toMillis());
+        startHealthChecks(patch);
+    }
+
+    /** The health checks after an apply, on disk first (HealthSchedule), then on the agent's timer. */
+    private void startHealthChecks(AppliedPatch patch) {
         List<String> delays;
         try {
             delays = HealthSchedule.delays(config.health_checks());
