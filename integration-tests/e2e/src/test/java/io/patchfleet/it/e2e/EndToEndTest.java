@@ -604,7 +604,10 @@ class EndToEndTest {
             waitFor(() -> {
                 try {
                     String marker = Files.readString(dir.resolve("client/apply-attempt.json"));
-                    return marker.contains("\"version\" : " + next.version()) && marker.contains("\"settling\" : false");
+                    // the marker, and the before-insert event queued after it: the kernel is inserting
+                    return marker.contains("\"version\" : " + next.version()) && marker.contains("\"settling\" : false")
+                            && queuedAt(dir).stream().anyMatch(e -> "before-insert".equals(e.get("kind"))
+                                    && ((Number) e.get("patchVersion")).longValue() == next.version());
                 } catch (java.io.IOException e) {
                     return false;
                 }
