@@ -692,9 +692,11 @@ public class ClientDaemon implements ControlCommand {
         for (String old : result.replaced()) {
             LOG.info("Patch {} replaced {}", patch.name(), old);
         }
+        // The health schedule before the record of the apply: a daemon killed between the two
+        // (found by the kill -9 test) then still sends the health checks of a recorded apply.
+        startHealthChecks(patch);
         update(state.withApplied(patch, previous));
         LOG.info("Applied patch {} ({}) in {} ms", patch.version(), patch.name(), result.transitionTime().toMillis());
-        startHealthChecks(patch);
     }
 
     /** The health checks after an apply, on disk first (HealthSchedule), then on the agent's timer. */
