@@ -59,8 +59,8 @@ now_ms() { date +%s%3N; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime (after the "(comm)" field, which has no spaces here)
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-wait_for() { # CMD... : poll every 10 ms for up to 60 s
-  local deadline=$(( $(now_ms) + 60000 ))
+wait_for() { # CMD... : poll every 10 ms for up to WAIT_SECONDS (default 180: a loaded machine starts slowly)
+  local deadline=$(( $(now_ms) + ${WAIT_SECONDS:-180} * 1000 ))
   until "$@" >/dev/null 2>&1; do
     (( $(now_ms) < deadline )) || { echo "timed out waiting for: $*" >&2; return 1; }
     sleep 0.01

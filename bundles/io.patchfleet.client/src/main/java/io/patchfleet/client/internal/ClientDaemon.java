@@ -554,7 +554,18 @@ public class ClientDaemon implements ControlCommand {
                     file.toString(), p.cves().stream().map(c -> Map.of("id", c.id(), "severity", c.severity().name().toLowerCase()))
                             .toList(), p.description(), p.publishedAt().toString());
             AppliedPatch before = state.applied();
-            insert(patch, file, before != null && before.version() != version ? before : state.previous());
+            AppliedPatch previous = before != null && before.version() != version ? before : state.previous();
+            if (isLoaded(patch.name())) {
+                // Running already: the daemon was stopped after the kernel took it and before it
+                // was recorded (the crash guard found its marker in the settle window, so it is no
+                // crash). Recorded now rather than refused as a second load of the same name.
+                LOG.warn("Patch {} ({}) is running already; recording it as applied", version, patch.name());
+                update(state.withApplied(patch, previous));
+                event(MachineEvent.Kind.AFTER_TRANSITION, version, "found running after a daemon restart; recorded as applied");
+                startHealthChecks(patch);
+                return;
+            }
+            insert(patch, file, previous);
         } catch (ApplyRefused | IOException | TrustException | KernelException ex) {
             String why = "patch " + version + ": " + ex.getMessage();
             LOG.error("Apply failed: {}", why);
@@ -693,8 +704,15 @@ public class ClientDaemon implements ControlCommand {
         for (String old : result.replaced()) {
             LOG.info("Patch {} replaced {}", patch.name(), old);
         }
+        // The health schedule before the record of the apply: a daemon killed between the two
+        // (found by the kill -9 test) then still sends the health checks of a recorded apply.
+        startHealthChecks(patch);
         update(state.withApplied(patch, previous));
         LOG.info("Applied patch {} ({}) in {} ms", patch.version(), patch.name(), result.transitionTime().toMillis());
+    }
+
+    /** The health checks after an apply, on disk first (HealthSchedule), then on the agent's timer. */
+    private void startHealthChecks(AppliedPatch patch) {
         List<String> delays;
         try {
             delays = HealthSchedule.delays(config.health_checks());

@@ -41,13 +41,13 @@ final class ClientProcess implements AutoCloseable {
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("client-" + starts + ".log").toFile()));
         process = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180); // a loaded machine starts slowly
         while (status() == null) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the client exited with " + process.exitValue() + "; see " + log());
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the client's control socket did not answer within 60 s; see " + log());
+                throw new IllegalStateException("the client's control socket did not answer within 180 s; see " + log());
             }
             TimeUnit.MILLISECONDS.sleep(50);
         }

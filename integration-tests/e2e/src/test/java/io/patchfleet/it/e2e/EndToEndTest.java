@@ -575,15 +575,23 @@ class EndToEndTest {
 
             // 1. Killed in the settle window right after an apply (marker "settling"): a daemon
             //    death there is not a crash of the patch; the patch stays applied.
+            Thread apply = new Thread(() -> cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
+            apply.start();
             waitFor(() -> {
-                cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait");
-                return "applied".equals(kernelOf(daemon.status(), "patchState"));
-            }, "the child applied version " + latest, 90);
-            assertTrue(Files.readString(dir.resolve("client/apply-attempt.json")).contains("\"settling\" : true"));
+                try {
+                    String marker = Files.readString(dir.resolve("client/apply-attempt.json"));
+                    return marker.contains("\"version\" : " + latest) && marker.contains("\"settling\" : true");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, "the child applied version " + latest + " and is in the settle window", 180);
             mustArrive.addAll(queuedAt(dir));
             daemon.kill9();
+            apply.join(30_000);
             mustArrive.addAll(queuedAt(dir));
             daemon.start();
+            // (killed maybe before the apply was recorded: the next check-in finds the patch running)
+            assertEquals(ExitCodes.OK, cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait"));
             Map<?, ?> after = daemon.status();
             assertEquals("applied", kernelOf(after, "patchState"), String.valueOf(after));
             assertEquals(latest, ((Number) kernelOf(after, "patchVersion")).longValue());
@@ -596,11 +604,14 @@ class EndToEndTest {
             waitFor(() -> {
                 try {
                     String marker = Files.readString(dir.resolve("client/apply-attempt.json"));
-                    return marker.contains("\"version\" : " + next.version()) && marker.contains("\"settling\" : false");
+                    // the marker, and the before-insert event queued after it: the kernel is inserting
+                    return marker.contains("\"version\" : " + next.version()) && marker.contains("\"settling\" : false")
+                            && queuedAt(dir).stream().anyMatch(e -> "before-insert".equals(e.get("kind"))
+                                    && ((Number) e.get("patchVersion")).longValue() == next.version());
                 } catch (java.io.IOException e) {
                     return false;
                 }
-            }, "the insertion of version " + next.version() + " under way", 60);
+            }, "the insertion of version " + next.version() + " under way", 120);
             daemon.kill9();
             refresh.join(30_000);
             mustArrive.addAll(queuedAt(dir));
