@@ -12,6 +12,9 @@
 #                     intended send time, no coordinated omission)
 #   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins
 #   BENCH_DIR=/tmp/patchfleet-bench    seeded fleet (kept between runs) and run data
+#   FULL_CHAIN=0      1: every built-in rollout policy configured for the fleet's tier (waves at
+#                     100 %, a health gate, an always-open maintenance window, delay 0 with a
+#                     cutoff, a pin for a tag nobody has), to measure the chain's cost (issue 8)
 #   FOLD_SECONDS=900  how often the last-seen journal is folded into the database (the product's
 #                     default); set it below DURATION to include a fold's cost in the measurement
 #   HEAP=4g           server heap for the run (the default server flags say 512m; the seeded
@@ -106,6 +109,14 @@ grep -o "open at schema version [0-9]*" "$fleet/upgrade.log" >&2 || true
 rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
 rm -rf "$run/data/db/patchfleet.seen"
 printf 'seen.fold.interval.seconds = %s\n' "$fold_seconds" >"$run/data/etc/io.patchfleet.store.jdbc.cfg"
+if [[ ${FULL_CHAIN:-0} == 1 ]]; then
+  printf 'steps = 0=100\n' >"$run/data/etc/io.patchfleet.rollout.waves-bench.cfg"
+  printf 'window = 1h\nmin.sample = 20\nmax.apply.failed.percent = 90\nmax.crashed.percent = 90\nmax.check.failed.percent = 90\n' \
+    >"$run/data/etc/io.patchfleet.rollout.healthgate-bench.cfg"
+  printf 'name = always\ncron = * * * * *\nduration = 2h\nzone = UTC\n' >"$run/data/etc/io.patchfleet.rollout.window-bench.cfg"
+  printf 'delay = 0s\ncutoff = 2099-01-01T00:00:00Z\n' >"$run/data/etc/io.patchfleet.rollout.delay-bench.cfg"
+  printf 'tags = role:nobody\nversion = 1\n' >"$run/data/etc/io.patchfleet.rollout.pin-bench.cfg"
+fi
 PATCHFLEET_JAVA_OPTS="-Xmx$heap ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
