@@ -112,6 +112,9 @@ final class FrameworkLauncher {
                 log("ERROR bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
             }
         }
+        profileState.putAll(pendingState);
+        pendingState.clear();
+        writeProfileState();
         return framework;
     }
 
@@ -193,6 +196,11 @@ final class FrameworkLauncher {
      * profile's set (plus whatever an admin installed). Returns the bundles to start: the newly
      * installed ones. The framework restores the started state of the others.
      */
+    /** The profile state file's entries (digest, stamp, file name per bundle) recorded so far. */
+    private Properties profileState = new Properties();
+    /** Entries of bundles installed by this launch, recorded once they were started. */
+    private final Properties pendingState = new Properties();
+
     private List<Bundle> synchronizeProfileBundles(BundleContext context, Path bundles) throws Exception {
         Path stateFile = data.resolve("launcher").resolve("profile.properties");
         Properties recorded = new Properties();
@@ -231,11 +239,27 @@ final class FrameworkLauncher {
             String stamp = stamps.get(jar);
             String digest = stamp.equals(recorded.getProperty("stamp." + bsn)) && recorded.getProperty(bsn) != null
                     ? recorded.getProperty(bsn) : sha256(jar);
-            now.setProperty(bsn, digest);
-            now.setProperty("stamp." + bsn, stamp);
-            now.setProperty("file." + jar.getFileName(), stamp + " " + bsn);
             Bundle existing = installed.remove(bsn);
-            if (existing == null) {
+            boolean recordedBefore = recorded.getProperty(bsn) != null;
+            // A bundle to start now is recorded only once it started (see startProfileBundles), so
+            // a process that dies between installing and starting it starts it at its next launch.
+            Properties state = existing == null || !recordedBefore ? pendingState : now;
+            state.setProperty(bsn, digest);
+            state.setProperty("stamp." + bsn, stamp);
+            state.setProperty("file." + jar.getFileName(), stamp + " " + bsn);
+            if (existing != null && !recordedBefore) {
+                // Installed by a launch that died before starting it: bring it up to the
+                // distribution's content and start it (an admin's stop is never undone: a bundle
+                // an admin could stop was recorded).
+                try (InputStream in = Files.newInputStream(jar)) {
+                    existing.update(in);
+                }
+                existing.adapt(BundleStartLevel.class).setStartLevel(startLevel(bsn));
+                if (existing.getHeaders("").get(Constants.FRAGMENT_HOST) == null) {
+                    toStart.add(existing);
+                }
+                log("Starting " + bsn + ": installed by an earlier start that stopped before starting it");
+            } else if (existing == null) {
                 Bundle b;
                 try (InputStream in = Files.newInputStream(jar)) {
                     b = context.installBundle(LOCATION_PREFIX + bsn, in);
@@ -256,13 +280,20 @@ final class FrameworkLauncher {
             log("Uninstalling " + gone.getKey() + ": no longer part of the " + profile + " profile");
             gone.getValue().uninstall();
         }
+        profileState = now;
+        writeProfileState();
+        return toStart;
+    }
+
+    /** Records the profile bundles' digests; those just installed only after they were started. */
+    private void writeProfileState() throws IOException {
+        Path stateFile = data.resolve("launcher").resolve("profile.properties");
         Files.createDirectories(stateFile.getParent());
         Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
         try (Writer w = Files.newBufferedWriter(tmp)) {
-            now.store(w, "SHA-256 of each profile bundle last installed from the distribution");
+            profileState.store(w, "SHA-256 of each profile bundle last installed from the distribution");
         }
         Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return toStart;
     }
 
     /**

@@ -78,6 +78,40 @@ class FrameworkLauncherTest {
     }
 
     @Test
+    void aProfileBundleInstalledByAStartThatDiedBeforeStartingItIsStartedNextTime() throws Exception {
+        setUp();
+        Framework first = launch();
+        try {
+            // What a launch leaves when the process dies between installing a new profile bundle
+            // and starting it: the bundle in the framework's storage, never started or recorded.
+            first.getBundleContext().installBundle("patchfleet:profile/test.c",
+                    new ByteArrayInputStream(bundle("test.c", "1.0.0", "")));
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+        Files.write(profileBundles().resolve("c.jar"), bundle("test.c", "1.0.0", ""));
+        Framework second = launch();
+        try {
+            assertEquals(Bundle.ACTIVE, find(second, "test.c").getState(), "started at the next launch");
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+        Framework third = launch();
+        try {
+            assertEquals(Bundle.ACTIVE, find(third, "test.c").getState());
+            find(third, "test.c").stop(); // an admin's stop of a recorded bundle is kept
+        } finally {
+            FrameworkLauncher.stop(third);
+        }
+        Framework fourth = launch();
+        try {
+            assertTrue(find(fourth, "test.c").getState() != Bundle.ACTIVE, "an admin's stop is not undone");
+        } finally {
+            FrameworkLauncher.stop(fourth);
+        }
+    }
+
+    @Test
     void updatesChangedProfileBundlesAndUninstallsRemovedOnes() throws Exception {
         setUp();
         FrameworkLauncher.stop(launch());
