@@ -134,7 +134,7 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   # Measure only the chain asked for: refuse to go on without every policy in it. (On
   # 2026-11-26 the policies of a copied, already-started data directory did not come up; not
   # yet understood, so this check stops the run instead of measuring the wrong chain.)
-  for policy in waves healthgate window delay pin; do
+  for policy in waves healthgate always delay pin; do  # the window logs its name
     WAIT_MS=30000 wait_for grep -q "Rollout policy $policy.*installed" "$run/server.log" \
       || { echo "FULL_CHAIN: policy $policy not installed; see $run/server.log" >&2; exit 1; }
   done
