@@ -470,15 +470,7 @@ public final class JdbcMachineStore implements MachineStore {
         Map<TierName, Integer> positions = new LinkedHashMap<>();
         Map<List<Object>, long[]> counts = new LinkedHashMap<>();
         if (filter.equals(MachineFilter.ALL) && db.fleet().complete()) {
-            db.inTransaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
-                        ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        positions.put(TierName.of(rs.getString(1)), rs.getInt(2));
-                    }
-                }
-                return null;
-            });
+            positions.putAll(tierPositions());
             for (FleetIndex.Entry e : db.fleet().entries()) {
                 FleetIndex.Reported r = e.reported;
                 List<Object> key = List.of(e.machine.tier(), r == null ? 0L : r.version(), r == null ? NEVER_REPORTED : r.state());
@@ -495,15 +487,7 @@ public final class JdbcMachineStore implements MachineStore {
                 });
                 return merged;
             }));
-            db.inTransaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
-                        ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        positions.put(TierName.of(rs.getString(1)), rs.getInt(2));
-                    }
-                }
-                return null;
-            });
+            positions.putAll(tierPositions());
         } else {
             return patchHealthInDatabase(filter);
         }
@@ -516,6 +500,19 @@ public final class JdbcMachineStore implements MachineStore {
         out.sort(Comparator.<HealthCount>comparingInt(h -> positions.get(h.tier()))
                 .thenComparingLong(HealthCount::patchVersion).thenComparing(HealthCount::state));
         return out;
+    }
+
+    private Map<TierName, Integer> tierPositions() throws StoreException {
+        return db.inTransaction(c -> {
+            Map<TierName, Integer> positions = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT tier_name, tier_position FROM tiers");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    positions.put(TierName.of(rs.getString(1)), rs.getInt(2));
+                }
+            }
+            return positions;
+        });
     }
 
     private List<HealthCount> patchHealthInDatabase(MachineFilter filter) throws StoreException {
