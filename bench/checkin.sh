@@ -140,11 +140,11 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   done
 fi
 # JFR records the check-in phase only (after the generator's warm-up).
-jcmd "$server_pid" JFR.start name=bench settings=profile filename="$run/server.jfr" \
+[[ ${JFR:-1} == 0 ]] || jcmd "$server_pid" JFR.start name=bench settings=profile filename="$run/server.jfr" \
   delay="$((warmup + 1))s" duration="${seconds}s" >/dev/null
 sleep 3 # the mirror's first refresh at start
 
-java -Xmx1g -XX:+UseSerialGC bench/src/CheckInLoad.java 127.0.0.1 "$port" "$seed" "$reported" "$machines" \
+PATCHFLEET_SERVER_PID=$server_pid java -Xmx1g -XX:+UseSerialGC bench/src/CheckInLoad.java 127.0.0.1 "$port" "$seed" "$reported" "$machines" \
   "$connections" "$warmup" "$seconds" "$health_seconds" "$rate" "$first_percent" "$change_percent" "$run/results.json"
 curl -s "http://127.0.0.1:$port/metrics" >"$run/metrics.txt" || true
 stop_server

@@ -49,7 +49,7 @@ public final class CheckInLoad {
     static final String KERNEL = "{\"release\":\"6.1.0-56-amd64\",\"architecture\":\"x86_64\",\"flavour\":\"amd64\",\"build\":\"\"}";
     static final String BOOT = "2026-11-20T08:00:00Z";
 
-    enum Kind { STEADY, CHANGE, FIRST, HEALTH }
+    enum Kind { STEADY, CHANGE, FIRST, HEALTH, FLOOR }
 
     final String host;
     final int port;
@@ -95,6 +95,11 @@ public final class CheckInLoad {
     }
 
     byte[] request(Kind kind) {
+        if (kind == Kind.FLOOR) {
+            // An unknown route: Jetty, the servlet dispatch and the router answer 404 with a JSON
+            // error and nothing else runs. Its CPU per request is the HTTP stack's floor.
+            return ("GET /v1/no-such-route HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        }
         if (kind == Kind.HEALTH) {
             return ("GET /v1/health HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         }
@@ -234,11 +239,14 @@ public final class CheckInLoad {
         final Map<Kind, Long> kinds = new TreeMap<>();
         long startNanos;
         long endNanos;
+        /** CPU time (ns) the server process and this generator used during the phase; -1 unknown. */
+        long serverCpuNanos = -1;
+        long generatorCpuNanos = -1;
 
         void add(Kind kind, int status, long nanos) {
             statuses.merge(status, 1L, Long::sum);
             kinds.merge(kind, 1L, Long::sum);
-            if (status >= 400 || status < 200) {
+            if ((status >= 400 || status < 200) && !(kind == Kind.FLOOR && status == 404)) {
                 errors++;
             }
             if (count < latencies.length) {
@@ -265,14 +273,42 @@ public final class CheckInLoad {
             Arrays.sort(sorted);
             return String.format(Locale.ROOT, "{\"phase\":\"%s\",\"requests\":%d,\"seconds\":%.2f,\"perSecond\":%.0f,"
                     + "\"p50ms\":%.2f,\"p90ms\":%.2f,\"p99ms\":%.2f,\"p999ms\":%.2f,\"maxms\":%.2f,\"errors\":%d,"
-                    + "\"statuses\":\"%s\",\"kinds\":\"%s\"}", name, count, seconds(), count / seconds(),
+                    + "\"statuses\":\"%s\",\"kinds\":\"%s\",\"serverCpuUsPerRequest\":%.1f,\"generatorCpuUsPerRequest\":%.1f}",
+                    name, count, seconds(), count / seconds(),
                     percentileMs(50), percentileMs(90), percentileMs(99), percentileMs(99.9),
-                    count == 0 ? 0 : sorted[count - 1] / 1e6, errors, statuses, kinds);
+                    count == 0 ? 0 : sorted[count - 1] / 1e6, errors, statuses, kinds,
+                    perRequestUs(serverCpuNanos), perRequestUs(generatorCpuNanos));
+        }
+
+        double perRequestUs(long cpuNanos) {
+            return cpuNanos < 0 || count == 0 ? -1 : cpuNanos / 1e3 / count;
         }
     }
 
     interface Mix {
         Kind next();
+    }
+
+    /** The server's process id (from PATCHFLEET_SERVER_PID), for its CPU time per request; 0 unknown. */
+    static final long SERVER_PID = Long.parseLong(System.getenv().getOrDefault("PATCHFLEET_SERVER_PID", "0"));
+
+    /**
+     * CPU time (user + system, ns) of a process from /proc/PID/stat, or -1. CPU time per request
+     * is the figure that noise on a shared machine disturbs least: throughput and latency fall
+     * when other work takes the cores, the work each request costs does not.
+     */
+    static long cpuNanos(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** Runs one phase for {@code seconds}; rate 0 = closed loop. */
@@ -290,6 +326,8 @@ public final class CheckInLoad {
                 conns.get(i).next = start + (interval * i) / connections;
             }
             stats.startNanos = start;
+            long serverCpu0 = cpuNanos(SERVER_PID);
+            long ownCpu0 = cpuNanos(ProcessHandle.current().pid());
             while (true) {
                 long now = System.nanoTime();
                 long wake = Long.MAX_VALUE;
@@ -355,6 +393,10 @@ public final class CheckInLoad {
                 selector.selectedKeys().clear();
             }
             stats.endNanos = System.nanoTime();
+            long serverCpu1 = cpuNanos(SERVER_PID);
+            long ownCpu1 = cpuNanos(ProcessHandle.current().pid());
+            stats.serverCpuNanos = serverCpu0 < 0 || serverCpu1 < 0 ? -1 : serverCpu1 - serverCpu0;
+            stats.generatorCpuNanos = ownCpu0 < 0 || ownCpu1 < 0 ? -1 : ownCpu1 - ownCpu0;
             for (Conn c : conns) {
                 c.ch.close();
             }
@@ -423,6 +465,12 @@ public final class CheckInLoad {
         if (health > 0) {
             Stats h = load.run(connections, health, 0, () -> Kind.HEALTH);
             results.add(h.json("health"));
+            System.err.println(results.get(results.size() - 1));
+        }
+        double floor = Double.parseDouble(System.getenv().getOrDefault("FLOOR_SECONDS", "0"));
+        if (floor > 0) {
+            Stats f = load.run(connections, floor, 0, () -> Kind.FLOOR);
+            results.add(f.json("http-floor"));
             System.err.println(results.get(results.size() - 1));
         }
         Files.writeString(out, "[" + String.join(",\n", results) + "]\n");

@@ -196,16 +196,9 @@ public final class JdbcMachineStore implements MachineStore {
                 return true;
             }
         }
-        Object[] args = new Object[fields.length + 2];
-        args[0] = stored.receivedAt();
-        System.arraycopy(fields, 0, args, 1, fields.length);
-        args[args.length - 1] = r.machineId().value();
-        int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
-                + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
-                + "boot_time = ?, uptime_ms = ? WHERE machine_id = ?", args);
-        if (n == 0) {
-            return false;
-        }
+        // The history row first, so that the machine row is updated once, with its last report's
+        // id among the fields: every UPDATE of a machines row re-links it in each of the table's
+        // indexes, and that was half of a full report's cost (bench/checkin.sh profile, issue 4).
         long reportId;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_reports (machine_id, received_at, "
                 + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
@@ -218,6 +211,8 @@ public final class JdbcMachineStore implements MachineStore {
                 keys.next();
                 reportId = keys.getLong(1);
             }
+        } catch (java.sql.SQLIntegrityConstraintViolationException unknownMachine) {
+            return false; // the foreign key: no such machine (this statement alone is rolled back)
         }
         if (!r.events().isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_events (report_id, ordinal, "
@@ -229,7 +224,19 @@ public final class JdbcMachineStore implements MachineStore {
                 ps.executeBatch();
             }
         }
-        Sql.update(c, "UPDATE machines SET last_report_id = ? WHERE machine_id = ?", reportId, r.machineId().value());
+        Object[] args = new Object[fields.length + 3];
+        args[0] = stored.receivedAt();
+        System.arraycopy(fields, 0, args, 1, fields.length);
+        args[args.length - 2] = reportId;
+        args[args.length - 1] = r.machineId().value();
+        int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
+                + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
+                + "boot_time = ?, uptime_ms = ?, last_report_id = ? WHERE machine_id = ?", args);
+        if (n == 0) {
+            // Removed meanwhile: take the history row back out (its events go with it).
+            Sql.update(c, "DELETE FROM machine_reports WHERE report_id = ?", reportId);
+            return false;
+        }
         return true;
     }
 
