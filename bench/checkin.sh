@@ -102,7 +102,11 @@ fi
 # take minutes), so that every run starts from the same, current database.
 PATCHFLEET_JAVA_OPTS="-Xmx$heap ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$fleet/data" --port "$port" >"$fleet/upgrade.log" 2>&1 & server_pid=$!
-WAIT_MS=1800000 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
+# A migration may take minutes before the launcher says ready; after that, health must pass soon.
+WAIT_MS=1800000 wait_for grep -q "server ready in" "$fleet/upgrade.log"
+WAIT_MS=120000 wait_for curl -fs "http://127.0.0.1:$port/v1/health" || {
+  echo "the server on the seeded fleet is not healthy (a distribution older than the fleet's schema?):" >&2
+  curl -s "http://127.0.0.1:$port/v1/health" | head -c 2000 >&2; echo >&2; exit 1; }
 stop_server
 grep -o "open at schema version [0-9]*" "$fleet/upgrade.log" >&2 || true
 
@@ -117,7 +121,7 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   printf 'delay = 0s\ncutoff = 2099-01-01T00:00:00Z\n' >"$run/data/etc/io.patchfleet.rollout.delay-bench.cfg"
   printf 'tags = role:nobody\nversion = 1\n' >"$run/data/etc/io.patchfleet.rollout.pin-bench.cfg"
 fi
-PATCHFLEET_JAVA_OPTS="-Xmx$heap ${PATCHFLEET_JAVA_OPTS:-}" \
+PATCHFLEET_JAVA_OPTS="-Xmx$heap -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
@@ -140,7 +144,7 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   done
 fi
 # JFR records the check-in phase only (after the generator's warm-up).
-[[ ${JFR:-1} == 0 ]] || jcmd "$server_pid" JFR.start name=bench settings=profile filename="$run/server.jfr" \
+[[ ${JFR:-1} == 0 ]] || jcmd "$server_pid" JFR.start name=bench settings="$root/bench/src/cpu.jfc" filename="$run/server.jfr" \
   delay="$((warmup + 1))s" duration="${seconds}s" >/dev/null
 sleep 3 # the mirror's first refresh at start
 
@@ -157,5 +161,8 @@ echo "--- store time per check-in operation, whole run (sum seconds / count, fro
 grep -E '^patchfleet_checkin_store_duration_seconds_(sum|count)' "$run/metrics.txt" || true
 grep -E 'Counted .* machines by tier and state' "$run/server.log" || true
 grep -E 'Folded|last-seen' "$run/server.log" || true
+echo "--- GC pauses of the whole run ($run/gc.log; the fleet index load included)"
+awk '/Pause/ { n++; ms = $NF; sub(/ms/, "", ms); t += ms; if (ms > max) max = ms }
+     END { printf "%d pauses, %.0f ms in total, longest %.1f ms\n", n, t, max }' "$run/gc.log" || true
 echo "--- profile ($run/profile.txt)"
 head -60 "$run/profile.txt"

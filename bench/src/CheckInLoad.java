@@ -57,7 +57,6 @@ public final class CheckInLoad {
     final long reported;
     final long total;
     final SplittableRandom random = new SplittableRandom(42);
-    final Mac mac;
     String steadyEtag;
     long nextReported;
     long nextFirst;
@@ -69,8 +68,6 @@ public final class CheckInLoad {
         this.seed = seed;
         this.reported = reported;
         this.total = total;
-        this.mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(seed, "HmacSHA256"));
         this.nextFirst = reported;
         // Visit reported machines in a scattered but repeat-free order: i * stride mod n with
         // stride coprime to n (the rows of consecutive ids are neighbours on disk).
@@ -85,13 +82,44 @@ public final class CheckInLoad {
         return b == 0 ? a : gcd(b, a % b);
     }
 
+    /**
+     * Every machine's credential, computed before the first phase (in parallel): a real machine
+     * holds its credential, and an HMAC per request would take CPU from the server it shares the
+     * cores with during the measurement.
+     */
+    String[] credentials;
+
+    void precomputeCredentials() {
+        long t0 = System.nanoTime();
+        credentials = new String[(int) total];
+        java.util.stream.IntStream.range(0, (int) total).parallel().forEach(i -> credentials[i] = computeCredential(i));
+        System.err.printf(Locale.ROOT, "%d credentials computed in %.1f s%n", total, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static final ThreadLocal<Mac> MACS = new ThreadLocal<>();
+
+    String computeCredential(long i) {
+        try {
+            Mac m = MACS.get();
+            if (m == null) {
+                m = Mac.getInstance("HmacSHA256");
+                m.init(new SecretKeySpec(seed, "HmacSHA256"));
+                MACS.set(m);
+            }
+            return Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(m.doFinal(("machine-" + i).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     String credential(long i) {
-        return Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(mac.doFinal(("machine-" + i).getBytes(StandardCharsets.UTF_8)));
+        return credentials != null ? credentials[(int) i] : computeCredential(i);
     }
 
     static String machineId(long i) {
-        return String.format("%032x", i);
+        String hex = Long.toHexString(i);
+        return "0".repeat(32 - hex.length()) + hex;
     }
 
     byte[] request(Kind kind) {
@@ -438,6 +466,7 @@ public final class CheckInLoad {
         Path out = Path.of(args[12]);
 
         CheckInLoad load = new CheckInLoad(host, port, seed, reported, total);
+        load.precomputeCredentials();
         // A steady machine without ETag: its 200 carries the ETag every steady machine will send.
         String saved = null;
         load.steadyEtag = null;

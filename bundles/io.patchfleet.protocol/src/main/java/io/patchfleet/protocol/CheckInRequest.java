@@ -42,7 +42,7 @@ public record CheckInRequest(String machineId, WireKernel kernel, String patchSt
         }
 
         public MachineEvent toEvent() {
-            return new MachineEvent(MachineEvent.Kind.fromWire(kind), Instant.parse(time), patchVersion,
+            return new MachineEvent(MachineEvent.Kind.fromWire(kind), WireTime.parse(time), patchVersion,
                     detail == null ? "" : detail);
         }
     }
@@ -61,7 +61,7 @@ public record CheckInRequest(String machineId, WireKernel kernel, String patchSt
             throw new IllegalArgumentException("machineId, patchState and bootTime are required");
         }
         return new MachineReport(new MachineId(machineId), kernel.toKernelId(), PatchState.fromWire(patchState),
-                patchVersion, clientVersion, Instant.parse(bootTime), Duration.ofSeconds(uptimeSeconds),
+                patchVersion, clientVersion, WireTime.parse(bootTime), Duration.ofSeconds(uptimeSeconds),
                 events.stream().map(WireEvent::toEvent).toList());
     }
 

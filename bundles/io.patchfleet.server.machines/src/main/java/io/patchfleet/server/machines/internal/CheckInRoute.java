@@ -131,6 +131,13 @@ public class CheckInRoute implements Route {
         }
     }
 
+    /**
+     * ETags by the text they digest: most check-ins get one of a handful of answers, so the
+     * SHA-256 is computed once per distinct answer instead of once per check-in.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> ETAGS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** What the server tells one machine now. */
     private record Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
             Optional<TrustedMetadata> metadata, String role, Instant notBefore) {
@@ -161,6 +168,19 @@ public class CheckInRoute implements Route {
         String etag() {
             String text = support.wireName() + "|" + target.map(t -> t.name() + "|" + t.hashes()).orElse("-") + "|" + revert
                     + "|" + reason + "|" + metadata.map(TrustedMetadata::timestampVersion).orElse(0L);
+            String known = ETAGS.get(text);
+            if (known != null) {
+                return known;
+            }
+            if (ETAGS.size() >= 4096) {
+                ETAGS.clear(); // distinct answers are few (kernels x tiers x reasons); this bounds odd cases
+            }
+            String etag = digest(text);
+            ETAGS.put(text, etag);
+            return etag;
+        }
+
+        private static String digest(String text) {
             try {
                 byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
                 return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
