@@ -17,8 +17,10 @@
 #                     cutoff, a pin for a tag nobody has), to measure the chain's cost (issue 8)
 #   FOLD_SECONDS=900  how often the last-seen journal is folded into the database (the product's
 #                     default); set it below DURATION to include a fold's cost in the measurement
-#   HEAP=4g           server heap for the run (the default server flags say 512m; the seeded
-#                     database asks for a 3 GB row cache, see bench/src/CheckInSeed.java)
+#   HEAP=4g           server heap for the run, fixed (-Xms = -Xmx: a heap that grows does so through
+#                     full collections, 11 s ones with a million machines loaded; the default
+#                     server flags say 512m; the seeded database asks for a 3 GB row cache, see
+#                     bench/src/CheckInSeed.java)
 # needs: Java 17 (java, jfr), curl, loopback port 18481.
 #
 # The seeded fleet is made once (publisher repository, server start to create the schema and
@@ -121,7 +123,7 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   printf 'delay = 0s\ncutoff = 2099-01-01T00:00:00Z\n' >"$run/data/etc/io.patchfleet.rollout.delay-bench.cfg"
   printf 'tags = role:nobody\nversion = 1\n' >"$run/data/etc/io.patchfleet.rollout.pin-bench.cfg"
 fi
-PATCHFLEET_JAVA_OPTS="-Xmx$heap -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
+PATCHFLEET_JAVA_OPTS="-Xms$heap -Xmx$heap -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
