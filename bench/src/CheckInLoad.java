@@ -261,6 +261,7 @@ public final class CheckInLoad {
     /** Results of one phase. */
     static final class Stats {
         final long[] latencies = new long[8_000_000];
+        final byte[] kindOf = new byte[8_000_000];
         int count;
         long errors;
         final Map<Integer, Long> statuses = new TreeMap<>();
@@ -278,6 +279,7 @@ public final class CheckInLoad {
                 errors++;
             }
             if (count < latencies.length) {
+                kindOf[count] = (byte) kind.ordinal();
                 latencies[count++] = nanos;
             }
         }
@@ -305,7 +307,39 @@ public final class CheckInLoad {
                     name, count, seconds(), count / seconds(),
                     percentileMs(50), percentileMs(90), percentileMs(99), percentileMs(99.9),
                     count == 0 ? 0 : sorted[count - 1] / 1e6, errors, statuses, kinds,
-                    perRequestUs(serverCpuNanos), perRequestUs(generatorCpuNanos));
+                    perRequestUs(serverCpuNanos), perRequestUs(generatorCpuNanos)).replaceFirst("}$", byKind() + "}");
+        }
+
+        /** p50/p99 per kind of request, when the phase mixed kinds: a slow minority shows here. */
+        String byKind() {
+            if (kinds.size() < 2) {
+                return "";
+            }
+            StringBuilder out = new StringBuilder(",\"byKind\":{");
+            String sep = "";
+            for (Kind k : kinds.keySet()) {
+                long[] own = new long[count];
+                int n = 0;
+                for (int i = 0; i < count; i++) {
+                    if (kindOf[i] == k.ordinal()) {
+                        own[n++] = latencies[i];
+                    }
+                }
+                long[] sorted = Arrays.copyOf(own, n);
+                Arrays.sort(sorted);
+                out.append(sep).append(String.format(Locale.ROOT, "\"%s\":{\"requests\":%d,\"p50ms\":%.2f,\"p99ms\":%.2f}", k, n,
+                        pick(sorted, 50), pick(sorted, 99)));
+                sep = ",";
+            }
+            return out.append("}").toString();
+        }
+
+        static double pick(long[] sorted, double p) {
+            if (sorted.length == 0) {
+                return 0;
+            }
+            int idx = (int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1);
+            return sorted[Math.max(idx, 0)] / 1e6;
         }
 
         double perRequestUs(long cpuNanos) {

@@ -291,6 +291,22 @@ public class RouterServlet extends HttpServlet {
         if (declared == 0) {
             return new byte[0];
         }
+        if (declared > 0) {
+            // The usual case: read straight into a body-sized array (no copy buffer, no growth).
+            byte[] body = new byte[(int) declared];
+            try (InputStream in = req.getInputStream()) {
+                int off = 0;
+                while (off < body.length) {
+                    int n = in.read(body, off, body.length - off);
+                    if (n < 0) {
+                        throw ApiException.badRequest("truncated-body", "The request body ended after " + off + " of "
+                                + declared + " declared bytes");
+                    }
+                    off += n;
+                }
+            }
+            return body;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
         byte[] buffer = new byte[8192];
         try (InputStream in = req.getInputStream()) {
