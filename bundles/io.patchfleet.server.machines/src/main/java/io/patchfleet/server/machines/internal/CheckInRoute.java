@@ -185,8 +185,10 @@ public class CheckInRoute implements Route {
                 return io.patchfleet.store.api.RolloutDecision.offer(offered, now);
             }
             String why = reason == null ? "" : reason.startsWith("held: ") ? reason.substring(6) : reason;
+            // A hold "until now" (some policies say so when they name no time) names no time: kept
+            // as now, it would differ at every check-in and cost a write each time.
             return new io.patchfleet.store.api.RolloutDecision(revert ? "revert" : "hold", why,
-                    notBefore.equals(Instant.MAX) ? Optional.empty() : Optional.of(notBefore), now);
+                    notBefore.isAfter(now) && !notBefore.equals(Instant.MAX) ? Optional.of(notBefore) : Optional.empty(), now);
         }
 
         String etag() {

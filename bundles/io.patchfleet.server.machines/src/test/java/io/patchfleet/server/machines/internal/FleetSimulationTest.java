@@ -421,6 +421,19 @@ class FleetSimulationTest {
                 applies += toApply.size();
                 checkInNanos += t1 - t0;
                 applyNanos += System.nanoTime() - t1;
+                if (now.equals(start.plus(Duration.ofMinutes(30)))) {
+                    // Held reasons per machine: stable has been held three rounds for the same reason
+                    // (nothing promoted to it yet), recorded once, with no not-before time.
+                    for (SimMachine m : fleet) {
+                        if (m.machine.tier().value().equals("stable")) {
+                            var d = machines.lastDecision(m.machine.id()).orElseThrow();
+                            assertEquals("no patch for this kernel is promoted to tier stable", d.reason(), m.machine.id().value());
+                            assertTrue(d.held() && d.notBefore().isEmpty(), d.toString());
+                            assertEquals(1, machines.writesPerMachine.get(m.machine.id()).get(),
+                                    "an unchanged hold is recorded once: " + m.machine.id());
+                        }
+                    }
+                }
                 for (TierName t : TIERS) {
                     registry.find(new RolloutKey(KERNEL, 2, t)).filter(r -> r.state().equals("halted"))
                             .ifPresent(r -> halted.putIfAbsent(t, clock[0]));
@@ -442,9 +455,10 @@ class FleetSimulationTest {
         offered2.forEach((t, s) -> reached2.put(t, s.size()));
         System.out.println(String.format(Locale.ROOT, "Fleet simulation: %d machines on simulated kernels, %d rounds of 15 min, "
                 + "%d check-ins (%d answered 304) in %.1f s, %d applies on simulated kernels (%d failed) in %.1f s; "
-                + "total %.1f s (%.1f s of CPU, the JVM's threads together) plus %.1f s setup; release 2 halted %s, reached %s",
+                + "total %.1f s (%.1f s of CPU, the JVM's threads together) plus %.1f s setup; %d decision changes recorded; "
+                + "release 2 halted %s, reached %s",
                 fleet.size(), rounds, checkIns.get(), notModified.get(), checkInNanos / 1e9, applies, applyFailures.get(), applyNanos / 1e9,
-                millis / 1e3, cpuSeconds, setupMillis / 1e3, halted, reached2));
+                millis / 1e3, cpuSeconds, setupMillis / 1e3, machines.decisionWrites.get(), halted, reached2));
 
         for (int t = 0; t < TIERS.size(); t++) {
             TierName tier = TIERS.get(t);

@@ -58,6 +58,7 @@ final class ServerFakes {
 
         final Map<MachineId, io.patchfleet.store.api.RolloutDecision> decisions = new ConcurrentHashMap<>();
         final java.util.concurrent.atomic.AtomicLong decisionWrites = new java.util.concurrent.atomic.AtomicLong();
+        final Map<MachineId, java.util.concurrent.atomic.AtomicInteger> writesPerMachine = new ConcurrentHashMap<>();
 
         @Override
         public boolean recordDecision(MachineId id, io.patchfleet.store.api.RolloutDecision decision) {
@@ -66,6 +67,7 @@ final class ServerFakes {
             }
             decisions.put(id, decision);
             decisionWrites.incrementAndGet();
+            writesPerMachine.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
             return true;
         }
 
