@@ -592,6 +592,13 @@ public class AdminCommand implements Runnable {
         @Option(names = "--seen-before", paramLabel = "TIME|AGE", description = "Silent since: last report before it, or never reported")
         String seenBefore;
 
+        @Option(names = "--held", description = "Only machines the rollout policies hold back (their last check-in's answer was a hold)")
+        boolean held;
+
+        @Option(names = "--held-reason", paramLabel = "TEXT", description = "Only held machines whose reason contains TEXT, ignoring case "
+                + "(e.g. window, wave, halted)")
+        String heldReason;
+
         Map<String, Object> params() {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("tier", tier);
@@ -600,13 +607,16 @@ public class AdminCommand implements Runnable {
             p.put("state", state);
             p.put("seen-after", seenAfter);
             p.put("seen-before", seenBefore);
+            p.put("held", held ? "true" : null);
+            p.put("held-reason", heldReason);
             return p;
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List machines with their last report, a page at a time.",
             footer = {"", "Examples:", "  patchfleet admin machine list --kernel 5.15.0-91-generic --patch-version 3",
-                    "  patchfleet admin machine list --seen-before 2d    # silent for two days"})
+                    "  patchfleet admin machine list --seen-before 2d    # silent for two days",
+                    "  patchfleet admin machine list --tier stable --held-reason window    # waiting for a maintenance window"})
     static final class MachineList extends Verb {
         @Mixin
         Filters filters;
@@ -632,11 +642,12 @@ public class AdminCommand implements Runnable {
 
         @Override
         List<String> columns() {
-            return List.of("id", "tier", "kernel", "patchState", "patchVersion", "lastSeen", "clientVersion");
+            return List.of("id", "tier", "kernel", "patchState", "patchVersion", "lastSeen", "clientVersion", "held");
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a machine and its last report.",
+    @Command(name = "show", mixinStandardHelpOptions = true, description = {"Show a machine, the rollout decision of its last "
+            + "check-in (offer, or hold with the reason and until when) and its last report."},
             footer = {"", "Example:", "  patchfleet admin machine show 4c4c4544004a4d10 --format yaml"})
     static final class MachineShow extends Verb {
         @Parameters(paramLabel = "ID")

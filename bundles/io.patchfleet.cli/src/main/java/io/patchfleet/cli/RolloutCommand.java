@@ -36,7 +36,10 @@ public final class RolloutCommand implements Runnable {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = {"Each release's rollout per tier: state and its cause, wave and exposure, health gate verdict,",
-                    "fleet health (offered, applied, failed, crashed), machines running it, and why machines are held."},
+                    "fleet health (offered, applied, failed, crashed), machines running it, and why machines are held.",
+                    "'exposed' is real: the tier's machines on that kernel whose last check-in was offered the release",
+                    "(in its wave and allowed by every other policy, or running it); the waves policy's line says",
+                    "what the schedule allows."},
             footer = {"", "Examples:", "  patchfleet admin rollout status", "  patchfleet admin rollout status --tier stable --kernel 6.1.0-56-amd64",
                     "  patchfleet admin rollout status --format json   # everything, for scripts"})
     static final class Status extends AdminCommand.Verb {
@@ -68,6 +71,9 @@ public final class RolloutCommand implements Runnable {
                 row.put("version", r.get("version"));
                 row.put("tier", r.get("tier"));
                 row.put("state", r.get("state"));
+                // The real exposure: machines offered it at their last check-in, of the tier's machines on the kernel.
+                row.put("exposed", r.get("exposure") instanceof Map<?, ?> e
+                        ? e.get("machines") + "/" + r.get("machinesOnKernel") + " (" + e.get("percent") + " %)" : "-");
                 Map<?, ?> health = r.get("health") instanceof Map<?, ?> h ? h : Map.of();
                 row.put("offered", orDash(health.get("offered")));
                 row.put("applied", orDash(health.get("applied")));

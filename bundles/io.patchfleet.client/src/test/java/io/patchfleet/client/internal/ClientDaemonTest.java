@@ -154,6 +154,49 @@ class ClientDaemonTest {
     }
 
     @Test
+    void theHeldReasonOfTheCheckInAnswerShowsInStatusAndStaysAfterA304() throws Exception {
+        // Given a server (real HTTP on loopback) that holds the machine for a maintenance window
+        String held = "held: maintenance window nightly opens 2026-11-27 02:00 UTC";
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/check-in", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            calls.incrementAndGet();
+            if ("\"e1\"".equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+                exchange.sendResponseHeaders(304, -1);
+            } else {
+                byte[] body = ("{\"kernelSupport\":\"supported\",\"metadata\":{},\"directive\":null,\"reason\":\"" + held
+                        + "\",\"nextCheckInSeconds\":3600}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.getResponseHeaders().add("ETag", "\"e1\"");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+            exchange.close();
+        });
+        server.start();
+        ClientFiles files = new ClientFiles(data.resolve("client"));
+        JsonFiles.write(files.enrollment, new Enrollment("0123456789abcdef0123456789abcdef", "secret",
+                "http://127.0.0.1:" + server.getAddress().getPort(), "stable", Map.of(), "ab".repeat(32), false,
+                Instant.now().toString()));
+        ClientDaemon daemon = daemon(Map.of("dial_timeout", "5s"));
+        try {
+            // When it checks in, then its status says why it has no patch
+            daemon.check();
+            assertEquals(held, daemon.status(false).get("message"));
+            // and an unchanged answer (304, no body) keeps the reason
+            daemon.check();
+            assertEquals(2, calls.get());
+            assertEquals(held, daemon.status(false).get("message"));
+            assertEquals(held, new ClientFiles(data.resolve("client")).state().reason(), "saved for the CLI and restarts");
+        } finally {
+            daemon.deactivate();
+            server.stop(0);
+        }
+    }
+
+    @Test
     void theServersHintHoldsAfterAnUnchangedAnswerThatCarriesNone() throws Exception {
         ClientDaemon hourly = daemon(Map.of("check_interval", 60));
         try {

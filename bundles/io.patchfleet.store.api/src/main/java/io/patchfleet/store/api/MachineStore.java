@@ -100,4 +100,17 @@ public interface MachineStore {
      * @return how many reports were deleted
      */
     long deleteReportsBefore(Instant cutoff) throws StoreException;
+
+    /**
+     * Records the rollout decision a machine's check-in got. The store writes only when the
+     * outcome, reason or not-before time differs from the last one recorded for the machine, so
+     * the steady state (the same answer at every check-in) costs no write.
+     *
+     * @return whether it was written (it changed)
+     * @throws StoreException {@code NOT_FOUND} for a machine that is not enrolled
+     */
+    boolean recordDecision(MachineId id, RolloutDecision decision) throws StoreException;
+
+    /** The last rollout decision recorded for a machine; empty before its first check-in with a decision. */
+    Optional<RolloutDecision> lastDecision(MachineId id) throws StoreException;
 }

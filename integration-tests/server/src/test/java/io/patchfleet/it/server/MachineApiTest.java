@@ -156,6 +156,24 @@ class MachineApiTest {
         long next = ((Number) answer.get("nextCheckInSeconds")).longValue();
         assertTrue(next >= 3240 && next <= 3960, "interval with 10 % jitter: " + next);
 
+        // The decision is kept per machine (admin machine show) and counts in the rollout's real exposure.
+        String admin = adminLogin();
+        Map<?, ?> shown = json(send(HttpRequest.newBuilder(URI.create(base + "/v1/admin/machines/" + MACHINE))
+                .header("Authorization", "Bearer " + admin).build()), 200);
+        assertEquals(Map.of("outcome", "offer", "reason", "patch " + release.version()),
+                Map.of("outcome", ((Map<?, ?>) shown.get("decision")).get("outcome"), "reason",
+                        ((Map<?, ?>) shown.get("decision")).get("reason")), shown.toString());
+        Map<?, ?> rollouts = json(send(HttpRequest.newBuilder(URI.create(base + "/v1/admin/rollouts?tier=edge&kernel="
+                + KERNEL.release())).header("Authorization", "Bearer " + admin).build()), 200);
+        Map<?, ?> row = ((List<?>) rollouts.get("rollouts")).stream().map(o -> (Map<?, ?>) o)
+                .filter(r -> ((Number) r.get("version")).longValue() == release.version()).findFirst().orElseThrow();
+        Map<?, ?> exposure = (Map<?, ?>) row.get("exposure");
+        long exposed = ((Number) exposure.get("machines")).longValue();
+        long onKernel = ((Number) row.get("machinesOnKernel")).longValue();
+        assertTrue(exposed >= 1 && exposed <= onKernel, row.toString());
+        assertEquals(Math.round(exposed * 1000.0 / onKernel) / 10.0, ((Number) exposure.get("percent")).doubleValue(), 0.001,
+                row.toString());
+
         // A TUF client pinned to the publisher's root verifies the server's metadata and finds the target.
         Verifier client = trust.open(TrustAnchor.pinned(Sha256.digestOf(
                 Files.readAllBytes(repoDir.resolve("metadata/1.root.json")))), new MemoryStore());
@@ -239,6 +257,23 @@ class MachineApiTest {
         return Map.of("machineId", machine, "kernel", kernelJson(kernel), "patchState", "nothing-to-apply",
                 "patchVersion", 0, "clientVersion", "1.0.0", "bootTime", "2026-11-25T08:00:00Z", "uptimeSeconds", 3600,
                 "events", List.of(), "trustedVersions", trusted, "directiveCounter", 0);
+    }
+
+    @org.osgi.test.common.annotation.InjectBundleContext
+    org.osgi.framework.BundleContext context;
+
+    private String adminLogin() throws Exception {
+        Path file = Path.of(context.getProperty("patchfleet.data")).resolve("initial-admin-password");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            HttpResponse<String> r = post("/v1/admin/login", null, Map.of("user", "admin", "password",
+                    Files.isRegularFile(file) ? Files.readString(file).strip() : ""));
+            if (r.statusCode() == 200) {
+                return (String) JSON.readValue(r.body(), Map.class).get("token");
+            }
+            assertTrue(System.nanoTime() < deadline, "admin login: " + r.statusCode() + " " + r.body());
+            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
+        }
     }
 
     private HttpResponse<String> post(String path, String credential, Object body) throws Exception {

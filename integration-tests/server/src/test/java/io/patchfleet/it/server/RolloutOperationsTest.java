@@ -134,6 +134,23 @@ class RolloutOperationsTest {
                     .filter(r -> tier.equals(r.get("tier"))).findFirst().orElseThrow();
             assertTrue(((Map<?, ?>) tierRow.get("held")).keySet().stream().anyMatch(k -> String.valueOf(k).contains("bug 77")),
                     tierRow.toString());
+            // ... and in the machine's own status and the machine list, from the store (held reasons per machine).
+            String heldId = machines.get(2)[0];
+            Map<?, ?> shownHeld = JSON.readValue(send("GET", "/v1/admin/machines/" + heldId, admin, null).body(), Map.class);
+            Map<?, ?> decision = (Map<?, ?>) shownHeld.get("decision");
+            assertEquals("hold", decision.get("outcome"), shownHeld.toString());
+            assertTrue(String.valueOf(decision.get("reason")).startsWith("rollout of patch 2 to tier " + tier + " is paused"),
+                    decision.toString());
+            HttpResponse<String> list = send("GET", "/v1/admin/machines?tier=" + tier + "&held-reason=BUG%2077", admin, null);
+            assertEquals(200, list.statusCode(), list.body());
+            List<?> rows = (List<?>) JSON.readValue(list.body(), Map.class).get("machines");
+            assertEquals(List.of(heldId), rows.stream().map(o -> ((Map<?, ?>) o).get("id")).toList(), list.body());
+            assertTrue(String.valueOf(((Map<?, ?>) rows.get(0)).get("held")).contains("bug 77"), list.body());
+            List<?> allHeld = (List<?>) JSON.readValue(send("GET", "/v1/admin/machines?tier=" + tier + "&held=true", admin, null)
+                    .body(), Map.class).get("machines");
+            assertTrue(allHeld.size() >= 1 && allHeld.stream().anyMatch(o -> heldId.equals(((Map<?, ?>) o).get("id"))),
+                    allHeld.toString());
+            assertEquals(400, send("GET", "/v1/admin/machines?held=maybe", admin, null).statusCode());
 
             // Approve and advance are recorded; a second approval changes nothing.
             assertEquals(true, change(admin, "approve", 2, null, 200).get("changed"));

@@ -138,14 +138,22 @@ final class FleetRoutes {
                     int offset = Params.offset(r);
                     int limit = Params.limit(r);
                     List<MachineStatus> page = machines.query(filter, offset, limit);
-                    return ApiResponse.ok(Views.page("machines", page.stream().map(Views::machine).toList(), offset, limit,
-                            machines.count(filter)));
+                    List<Map<String, Object>> rows = new java.util.ArrayList<>(page.size());
+                    for (MachineStatus s : page) {
+                        Map<String, Object> row = new LinkedHashMap<>(Views.machine(s));
+                        // The index answers this from memory: a page costs no extra queries.
+                        row.put("held", machines.lastDecision(s.machine().id()).filter(d -> d.held())
+                                .map(d -> d.reason()).orElse(null));
+                        rows.add(row);
+                    }
+                    return ApiResponse.ok(Views.page("machines", rows, offset, limit, machines.count(filter)));
                 }),
                 AdminRoute.of("GET", "/v1/admin/machines/{id}", Roles.AUDITOR, (r, p) -> {
                     MachineId id = MachineId.of(Params.path(r, "id"));
                     var machine = machines.find(id).orElseThrow(() -> ApiException.notFound("No machine " + id));
                     var last = machines.lastReport(id);
                     Map<String, Object> out = new LinkedHashMap<>(Views.machine(machine, last));
+                    out.put("decision", machines.lastDecision(id).map(Views::decision).orElse(null));
                     out.put("lastReport", last.map(Views::report).orElse(null));
                     return ApiResponse.ok(out);
                 }),
@@ -217,7 +225,11 @@ final class FleetRoutes {
         return at;
     }
 
-    /** Machine filters shared by the machine list and patch health: tier, kernel, patch-version, state, seen-after, seen-before. */
+    /**
+     * Machine filters shared by the machine list and patch health: tier, kernel, patch-version,
+     * state, seen-after, seen-before, held (true: machines whose last rollout decision was a hold)
+     * and held-reason (held, with a reason containing the text, ignoring case).
+     */
     MachineFilter filter(ApiRequest r) throws ApiException {
         MachineFilter f = MachineFilter.ALL;
         Instant now = clock.instant();
@@ -244,6 +256,19 @@ final class FleetRoutes {
         Optional<Instant> before = Params.instant(r, "seen-before", now);
         if (before.isPresent()) {
             f = f.withSeenBefore(before.get());
+        }
+        Optional<String> heldReason = Params.query(r, "held-reason");
+        Optional<String> held = Params.query(r, "held");
+        if (held.isPresent() && !held.get().equals("true") && !held.get().equals("false")) {
+            throw ApiException.badRequest("invalid-parameter", "held is true or false");
+        }
+        if (heldReason.isPresent()) {
+            if (heldReason.get().length() > 200) {
+                throw ApiException.badRequest("invalid-parameter", "held-reason is at most 200 characters");
+            }
+            f = f.withHeld(heldReason.get());
+        } else if (held.filter("true"::equals).isPresent()) {
+            f = f.withHeld("");
         }
         return f;
     }

@@ -73,6 +73,16 @@ final class Views {
         return m;
     }
 
+    /** The last rollout decision of a machine: offer, hold (with its reason and not-before) or revert. */
+    static Map<String, Object> decision(io.patchfleet.store.api.RolloutDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("outcome", d.outcome());
+        m.put("reason", d.reason());
+        m.put("notBefore", d.notBefore().map(Views::time).orElse(null));
+        m.put("since", time(d.decidedAt()));
+        return m;
+    }
+
     static Map<String, Object> machine(MachineStatus s) {
         return machine(s.machine(), s.lastReport());
     }

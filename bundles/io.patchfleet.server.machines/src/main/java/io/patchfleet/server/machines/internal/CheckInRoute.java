@@ -93,6 +93,15 @@ public class CheckInRoute implements Route {
     public ApiResponse handle(ApiRequest request) throws ApiException {
         CheckInRequest body = request.bodyAs(CheckInRequest.class);
         String principal = request.principal().orElseThrow().name();
+        return checkIn(principal, body, request.header("If-None-Match"), Instant.now());
+    }
+
+    /**
+     * One check-in from the authenticated machine {@code principal} at {@code now}: everything
+     * {@link #handle} does after reading the request. Apart so the fleet simulation drives the same
+     * code on a simulated clock (waves, windows and soak times span hours there).
+     */
+    ApiResponse checkIn(String principal, CheckInRequest body, Optional<String> ifNoneMatch, Instant now) throws ApiException {
         if (!principal.equals(body.machineId())) {
             throw new ApiException(403, "machine-mismatch", "The report names machine " + body.machineId()
                     + " but the credential belongs to another machine");
@@ -103,7 +112,6 @@ public class CheckInRoute implements Route {
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw ApiException.badRequest("invalid-report", e.getMessage());
         }
-        Instant now = Instant.now();
         try {
             long t = System.nanoTime();
             Machine machine = machines.find(report.machineId())
@@ -113,8 +121,12 @@ public class CheckInRoute implements Route {
             machines.recordReport(new StoredReport(report, now));
             metrics.store("record-report", t);
             Decision decision = decide(machine, report, now);
+            t = System.nanoTime();
+            if (machines.recordDecision(machine.id(), decision.recorded(now))) {
+                metrics.store("record-decision", t); // only changes are written; the steady state costs a map read
+            }
             String etag = decision.etag();
-            if (request.header("If-None-Match").map(etag::equals).orElse(false)) {
+            if (ifNoneMatch.map(etag::equals).orElse(false)) {
                 metrics.notModified();
                 return ApiResponse.empty(304).withHeader("ETag", etag);
             }
@@ -140,11 +152,16 @@ public class CheckInRoute implements Route {
 
     /** What the server tells one machine now. */
     private record Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
-            Optional<TrustedMetadata> metadata, String role, Instant notBefore) {
+            Optional<TrustedMetadata> metadata, String role, Instant notBefore, long offered) {
 
         Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
                 Optional<TrustedMetadata> metadata, String role) {
-            this(support, target, revert, reason, metadata, role, Instant.MAX);
+            this(support, target, revert, reason, metadata, role, Instant.MAX, 0);
+        }
+
+        Decision(KernelSupport support, Optional<VerifiedTarget> target, boolean revert, String reason,
+                Optional<TrustedMetadata> metadata, String role, Instant notBefore) {
+            this(support, target, revert, reason, metadata, role, notBefore, 0);
         }
 
         /**
@@ -163,6 +180,22 @@ public class CheckInRoute implements Route {
             // Machines held until the same moment (a wave step) should not all arrive in that second.
             long spread = Math.min(300, until / 10);
             return Math.max(60, until + (spread > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(spread + 1) : 0));
+        }
+
+        /**
+         * What the machine's status and reports show: offer (the patch), hold (why, until when)
+         * or revert. A kernel without patches or a release without publisher metadata on this
+         * server keeps the machine from a patch too, so they count as holds with their reason.
+         */
+        io.patchfleet.store.api.RolloutDecision recorded(Instant now) {
+            if (offered > 0) {
+                return io.patchfleet.store.api.RolloutDecision.offer(offered, now);
+            }
+            String why = reason == null ? "" : reason.startsWith("held: ") ? reason.substring(6) : reason;
+            // A hold "until now" (some policies say so when they name no time) names no time: kept
+            // as now, it would differ at every check-in and cost a write each time.
+            return new io.patchfleet.store.api.RolloutDecision(revert ? "revert" : "hold", why,
+                    notBefore.isAfter(now) && !notBefore.equals(Instant.MAX) ? Optional.of(notBefore) : Optional.empty(), now);
         }
 
         String etag() {
@@ -236,7 +269,7 @@ public class CheckInRoute implements Route {
             return new Decision(KernelSupport.SUPPORTED, Optional.empty(), false,
                     "patch " + offered.version() + " awaits its publisher metadata on this server", metadata, role);
         }
-        return new Decision(KernelSupport.SUPPORTED, target, false, null, metadata, role);
+        return new Decision(KernelSupport.SUPPORTED, target, false, null, metadata, role, Instant.MAX, offered.version());
     }
 
     /** The publisher files newer than what the machine trusts, verbatim from the mirror. */

@@ -60,7 +60,7 @@ public class MachineMetrics {
                 .register(registry);
         this.storeDurations = Histogram.builder()
                 .name("patchfleet_checkin_store_duration_seconds")
-                .help("Time check-ins spend in the store by operation: authenticate, find-machine, catalog, record-report "
+                .help("Time check-ins spend in the store by operation: authenticate, find-machine, catalog, record-decision (only when a machine's answer changed), record-report "
                         + "(including the wait for its group commit)")
                 .labelNames("operation")
                 .classicOnly()

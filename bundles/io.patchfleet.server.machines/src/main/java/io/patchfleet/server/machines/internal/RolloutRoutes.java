@@ -47,7 +47,8 @@ import io.patchfleet.store.api.TierStore;
 
 /**
  * Rollout operations in the admin API: {@code GET /v1/admin/rollouts} (status per release and
- * tier: state, cause, wave and exposure as each policy describes it, fleet health, machines per
+ * tier: state, cause, wave and exposure as each policy describes it, the real exposure (machines
+ * whose last check-in was offered the release, of the tier's machines on its kernel), fleet health, machines per
  * patch state, held reasons) and {@code POST /v1/admin/rollouts/{pause|resume|abort|advance|approve}};
  * and {@code PUT /v1/admin/machines/{id}/tags}, since tags are what rollout policies select on.
  * They live beside the rollout engine because status reads its in-memory state.
@@ -252,6 +253,15 @@ public class RolloutRoutes {
         }
         m.put("machinesOnKernel", onKernel);
         m.put("machinesRunningIt", states);
+        // The real exposure, next to what the wave policy says it should be: the tier's machines on
+        // this kernel whose last check-in was offered this release (inside its wave and every other
+        // policy, or running it), from the decisions the store keeps per machine.
+        long exposed = machines.count(MachineFilter.ALL.withTier(key.tier()).withKernelRelease(p.kernel().release())
+                .withOffered(p.version()));
+        Map<String, Object> exposure = new LinkedHashMap<>();
+        exposure.put("machines", exposed);
+        exposure.put("percent", onKernel == 0 ? 0.0 : Math.round(exposed * 1000.0 / onKernel) / 10.0);
+        m.put("exposure", exposure);
         return m;
     }
 

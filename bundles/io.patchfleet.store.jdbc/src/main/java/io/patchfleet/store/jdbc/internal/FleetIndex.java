@@ -52,7 +52,8 @@ final class FleetIndex {
     private static final Logger LOG = LoggerFactory.getLogger(FleetIndex.class);
     static final int PAGE = 10_000;
     static final String COLUMNS = "machine_id, tier_name, tags, enrolled_at, credential_hash, previous_credential_hash, "
-            + "kernel_release, kernel_arch, kernel_flavour, kernel_build, patch_state, patch_version, client_version, boot_time";
+            + "kernel_release, kernel_arch, kernel_flavour, kernel_build, patch_state, patch_version, client_version, boot_time, "
+            + "decision_outcome, decision_reason, decision_not_before, decision_at";
 
     /** The fields of a machine's last full report that decide whether a check-in changes anything. */
     record Reported(KernelId kernel, PatchState state, long version, String clientVersion, Instant bootTime) {
@@ -73,6 +74,11 @@ final class FleetIndex {
         /** After a re-enrollment, the credential used before, valid until the new one is first used. */
         final String previousCredentialHash;
         volatile Reported reported;
+        /**
+         * The last rollout decision recorded (null: none), compared with each check-in's so only a
+         * change is written. Reasons repeat across the fleet and are shared like tiers and kernels.
+         */
+        volatile io.patchfleet.store.api.RolloutDecision decision;
 
         Entry(Machine machine, String credentialHash, String previousCredentialHash, Reported reported) {
             this.machine = machine;
@@ -229,6 +235,16 @@ final class FleetIndex {
         return Optional.empty();
     }
 
+    /** The decision columns of a machines row; null when none was recorded. */
+    io.patchfleet.store.api.RolloutDecision decision(ResultSet rs) throws SQLException {
+        String outcome = rs.getString("decision_outcome");
+        if (outcome == null) {
+            return null;
+        }
+        return new io.patchfleet.store.api.RolloutDecision(outcome, share(rs.getString("decision_reason")),
+                Optional.ofNullable(Sql.instant(rs, "decision_not_before")), Sql.instant(rs, "decision_at"));
+    }
+
     private Entry entry(ResultSet rs) throws SQLException {
         Machine m = new Machine(MachineId.of(rs.getString("machine_id")), share(TierName.of(rs.getString("tier_name"))),
                 share(Machines.tags(rs.getString("tags"))), Sql.instant(rs, "enrolled_at"));
@@ -239,7 +255,9 @@ final class FleetIndex {
                     rs.getString("kernel_flavour"), rs.getString("kernel_build"))), PatchState.fromWire(state),
                     rs.getLong("patch_version"), share(rs.getString("client_version")), Sql.instant(rs, "boot_time"));
         }
-        return new Entry(m, rs.getString("credential_hash"), rs.getString("previous_credential_hash"), reported);
+        Entry e = new Entry(m, rs.getString("credential_hash"), rs.getString("previous_credential_hash"), reported);
+        e.decision = decision(rs);
+        return e;
     }
 
     @SuppressWarnings("unchecked")

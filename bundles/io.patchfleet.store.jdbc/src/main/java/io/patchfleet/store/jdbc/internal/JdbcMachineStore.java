@@ -12,6 +12,7 @@ import io.patchfleet.store.api.MachineFilter;
 import io.patchfleet.store.api.MachineStatus;
 import io.patchfleet.store.api.MachineStore;
 import io.patchfleet.store.api.StoreException;
+import io.patchfleet.store.api.RolloutDecision;
 import io.patchfleet.store.api.StoredReport;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -312,6 +313,73 @@ public final class JdbcMachineStore implements MachineStore {
         });
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The check-in hot path calls this for every check-in: it compares with the decision the
+     * fleet index holds (in memory) and writes one UPDATE only when the answer changed — a
+     * machine entering or leaving a hold, a wave or window time moving — never for the steady
+     * state, which keeps writing only the {@link SeenJournal}.
+     */
+    @Override
+    public boolean recordDecision(MachineId id, RolloutDecision decision) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        Objects.requireNonNull(decision, "decision");
+        FleetIndex.Entry known = db.fleet().byId(id);
+        if (known != null && decision.sameAs(known.decision)) {
+            return false;
+        }
+        if (known == null && decision.sameAs(lastDecisionInDatabase(id).orElse(null))) {
+            return false; // the index is still loading
+        }
+        int rows = db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE machines SET decision_outcome = ?, decision_reason = ?, "
+                    + "decision_not_before = ?, decision_at = ? WHERE machine_id = ?")) {
+                ps.setString(1, decision.outcome());
+                ps.setString(2, decision.reason());
+                if (decision.notBefore().isPresent()) {
+                    Sql.setInstant(ps, 3, decision.notBefore().get());
+                } else {
+                    ps.setNull(3, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+                }
+                Sql.setInstant(ps, 4, decision.decidedAt());
+                ps.setString(5, id.value());
+                return ps.executeUpdate();
+            }
+        });
+        if (rows == 0) {
+            throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + id + " is not enrolled");
+        }
+        FleetIndex.Entry now = db.fleet().byId(id);
+        if (now != null) {
+            now.decision = new RolloutDecision(decision.outcome(), decision.reason(), decision.notBefore(),
+                    Sql.micros(decision.decidedAt()));
+        }
+        return true;
+    }
+
+    @Override
+    public Optional<RolloutDecision> lastDecision(MachineId id) throws StoreException {
+        Objects.requireNonNull(id, "machine id");
+        FleetIndex.Entry known = db.fleet().byId(id);
+        if (known != null) {
+            return Optional.ofNullable(known.decision);
+        }
+        return lastDecisionInDatabase(id);
+    }
+
+    private Optional<RolloutDecision> lastDecisionInDatabase(MachineId id) throws StoreException {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT decision_outcome, decision_reason, decision_not_before, "
+                    + "decision_at FROM machines WHERE machine_id = ?")) {
+                ps.setString(1, id.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(db.fleet().decision(rs)) : Optional.<RolloutDecision>empty();
+                }
+            }
+        });
+    }
+
     @Override
     public List<StoredReport> reports(MachineId id, Instant since, int limit) throws StoreException {
         Objects.requireNonNull(id, "machine id");
@@ -416,7 +484,7 @@ public final class JdbcMachineStore implements MachineStore {
      */
     private void scan(MachineFilter filter, Visitor visitor) throws StoreException {
         MachineFilter rest = new MachineFilter(filter.tier(), filter.kernelRelease(), filter.patchVersion(),
-                filter.patchState(), Optional.empty(), Optional.empty());
+                filter.patchState(), Optional.empty(), Optional.empty(), filter.held(), filter.offered());
         String after = "";
         while (true) {
             List<Object> args = new ArrayList<>();
@@ -615,6 +683,18 @@ public final class JdbcMachineStore implements MachineStore {
             terms.add("(m.last_seen < ? OR m.last_seen IS NULL)");
             args.add(t);
         });
+        f.held().ifPresent(reason -> {
+            terms.add("m.decision_outcome = 'hold'");
+            if (!reason.isEmpty()) {
+                terms.add("LOWER(m.decision_reason) LIKE ? ESCAPE '\\'");
+                args.add("%" + reason.toLowerCase(java.util.Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%")
+                        .replace("_", "\\_") + "%");
+            }
+        });
+        if (f.offered().isPresent()) {
+            terms.add("m.decision_outcome = 'offer' AND m.decision_reason = ?");
+            args.add(RolloutDecision.offerReason(f.offered().getAsLong()));
+        }
         return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
     }
 
