@@ -111,6 +111,11 @@ WAIT_MS=120000 wait_for curl -fs "http://127.0.0.1:$port/v1/health" || {
   curl -s "http://127.0.0.1:$port/v1/health" | head -c 2000 >&2; echo >&2; exit 1; }
 stop_server
 grep -o "open at schema version [0-9]*" "$fleet/upgrade.log" >&2 || true
+# Schema 6 added each machine's last rollout decision: give the seeded fleet the steady state's.
+schema=$(grep -o "open at schema version [0-9]*" "$fleet/upgrade.log" | grep -o "[0-9]*$" | tail -1)
+if [[ ! -f $fleet/decisions-seeded && ${schema:-0} -ge 6 ]]; then
+  java -Xmx2g -cp "$hsqldb" bench/src/SeedDecisions.java "$fleet/data/db/patchfleet" && touch "$fleet/decisions-seeded"
+fi
 
 rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
 rm -rf "$run/data/db/patchfleet.seen"

@@ -134,6 +134,7 @@ public final class Database implements AutoCloseable {
     private final StoreCaches caches = new StoreCaches();
     private final FleetIndex fleet = new FleetIndex();
     private final SeenJournal seen;
+    private final DecisionWriter decisions;
     private final Clock clock;
     private final String url;
     private final Properties props = new Properties();
@@ -187,6 +188,7 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         fleet.startLoading(this, ms -> { });
+        this.decisions = new DecisionWriter(this);
     }
 
     /** One batch of journaled check-ins into the machines table; {@code last_seen} never moves back. */
@@ -299,6 +301,11 @@ public final class Database implements AutoCloseable {
         return fleet;
     }
 
+    /** Machines' last rollout decisions, written in the background. */
+    DecisionWriter decisions() {
+        return decisions;
+    }
+
     /** The durable last-seen journal of steady-state check-ins. */
     SeenJournal seen() {
         return seen;
@@ -354,6 +361,9 @@ public final class Database implements AutoCloseable {
     @Deactivate
     @Override
     public void close() {
+        if (decisions != null) {
+            decisions.close();
+        }
         fleet.stopLoading();
         if (seen != null) {
             seen.close();

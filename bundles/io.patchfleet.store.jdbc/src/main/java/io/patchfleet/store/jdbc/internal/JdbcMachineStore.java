@@ -325,37 +325,48 @@ public final class JdbcMachineStore implements MachineStore {
     public boolean recordDecision(MachineId id, RolloutDecision decision) throws StoreException {
         Objects.requireNonNull(id, "machine id");
         Objects.requireNonNull(decision, "decision");
-        FleetIndex.Entry known = db.fleet().byId(id);
-        if (known != null && decision.sameAs(known.decision)) {
-            return false;
+        FleetIndex fleet = db.fleet();
+        FleetIndex.Entry known = fleet.byId(id);
+        if (known != null) {
+            if (decision.sameAs(known.decision)) {
+                return false;
+            }
+        } else {
+            if (fleet.complete()) {
+                throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + id + " is not enrolled");
+            }
+            // The index is still loading: compare with what is pending, else with the database.
+            RolloutDecision pending = db.decisions().pending(id.value());
+            Optional<RolloutDecision> current = pending != null ? Optional.of(pending) : lastDecisionWithRow(id);
+            if (current == null) {
+                throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + id + " is not enrolled");
+            }
+            if (decision.sameAs(current.orElse(null))) {
+                return false;
+            }
         }
-        if (known == null && decision.sameAs(lastDecisionInDatabase(id).orElse(null))) {
-            return false; // the index is still loading
+        // Stored with the database's precision, so that what the index holds equals what a
+        // restart loads.
+        RolloutDecision stored = new RolloutDecision(decision.outcome(), decision.reason(), decision.notBefore(),
+                Sql.micros(decision.decidedAt()));
+        if (known != null) {
+            known.decision = stored;
         }
-        int rows = db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE machines SET decision_outcome = ?, decision_reason = ?, "
-                    + "decision_not_before = ?, decision_at = ? WHERE machine_id = ?")) {
-                ps.setString(1, decision.outcome());
-                ps.setString(2, decision.reason());
-                if (decision.notBefore().isPresent()) {
-                    Sql.setInstant(ps, 3, decision.notBefore().get());
-                } else {
-                    ps.setNull(3, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+        db.decisions().put(id.value(), stored); // written in the background (DecisionWriter)
+        return true;
+    }
+
+    /** The machine's decision in the database, empty when it has none, null when there is no such machine. */
+    private Optional<RolloutDecision> lastDecisionWithRow(MachineId id) throws StoreException {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT decision_outcome, decision_reason, decision_not_before, "
+                    + "decision_at FROM machines WHERE machine_id = ?")) {
+                ps.setString(1, id.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(db.fleet().decision(rs)) : null;
                 }
-                Sql.setInstant(ps, 4, decision.decidedAt());
-                ps.setString(5, id.value());
-                return ps.executeUpdate();
             }
         });
-        if (rows == 0) {
-            throw new StoreException(StoreException.Reason.NOT_FOUND, "machine " + id + " is not enrolled");
-        }
-        FleetIndex.Entry now = db.fleet().byId(id);
-        if (now != null) {
-            now.decision = new RolloutDecision(decision.outcome(), decision.reason(), decision.notBefore(),
-                    Sql.micros(decision.decidedAt()));
-        }
-        return true;
     }
 
     @Override
@@ -365,19 +376,12 @@ public final class JdbcMachineStore implements MachineStore {
         if (known != null) {
             return Optional.ofNullable(known.decision);
         }
-        return lastDecisionInDatabase(id);
-    }
-
-    private Optional<RolloutDecision> lastDecisionInDatabase(MachineId id) throws StoreException {
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT decision_outcome, decision_reason, decision_not_before, "
-                    + "decision_at FROM machines WHERE machine_id = ?")) {
-                ps.setString(1, id.value());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.ofNullable(db.fleet().decision(rs)) : Optional.<RolloutDecision>empty();
-                }
-            }
-        });
+        RolloutDecision pending = db.decisions().pending(id.value());
+        if (pending != null) {
+            return Optional.of(pending);
+        }
+        Optional<RolloutDecision> stored = lastDecisionWithRow(id);
+        return stored == null ? Optional.empty() : stored;
     }
 
     @Override
@@ -410,6 +414,7 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public List<MachineStatus> query(MachineFilter filter, int offset, int limit) throws StoreException {
         Objects.requireNonNull(filter, "filter");
+        db.decisions().flush(); // rows and decision filters read the database: pending decisions first
         checkPage(offset, limit);
         if (filtersOnJournal(filter)) {
             return stable(() -> {
@@ -519,6 +524,7 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public long count(MachineFilter filter) throws StoreException {
         Objects.requireNonNull(filter, "filter");
+        db.decisions().flush(); // rows and decision filters read the database: pending decisions first
         if (filtersOnJournal(filter)) {
             return stable(() -> {
                 long[] n = {0};
@@ -542,6 +548,7 @@ public final class JdbcMachineStore implements MachineStore {
     @Override
     public List<HealthCount> patchHealth(MachineFilter filter) throws StoreException {
         Objects.requireNonNull(filter, "filter");
+        db.decisions().flush(); // rows and decision filters read the database: pending decisions first
         Map<TierName, Integer> positions = new LinkedHashMap<>();
         Map<List<Object>, long[]> counts = new LinkedHashMap<>();
         if (filter.equals(MachineFilter.ALL) && db.fleet().complete()) {

@@ -73,11 +73,14 @@ class MachineDecisionTest {
             assertEquals(Optional.empty(), machines.lastDecision(a));
 
             assertTrue(machines.recordDecision(a, window), "the first decision is written");
+            assertEquals(Optional.of(window), machines.lastDecision(a), "the index has it at once");
+            db.decisions().flush(); // written in the background; flushed here to read the row
             assertEquals(0, updates(db, a));
             for (int i = 1; i <= 5; i++) { // steady check-ins: same answer, later times
                 RolloutDecision same = new RolloutDecision("hold", window.reason(), window.notBefore(), T0.plusSeconds(i * 60));
                 assertFalse(machines.recordDecision(a, same), "an unchanged decision is not written");
             }
+            db.decisions().flush();
             assertEquals(0, updates(db, a), "the row still holds the first decision's time: no write happened");
             assertTrue(machines.recordDecision(b, RolloutDecision.offer(3, T0.plusSeconds(30))));
             assertEquals(List.of("b"), ids(machines, MachineFilter.ALL.withOffered(3)), "offered patch 3: the real exposure");
@@ -92,8 +95,11 @@ class MachineDecisionTest {
 
             RolloutDecision moved = hold(window.reason(), Duration.ofHours(40)); // the window moved: a change
             assertTrue(machines.recordDecision(a, new RolloutDecision("hold", moved.reason(), moved.notBefore(), T0.plusSeconds(600))));
+            db.decisions().flush();
             assertEquals(600, updates(db, a));
             assertThrows(StoreException.class, () -> machines.recordDecision(MachineId.of("nobody"), window));
+            // Pending when the database closes: written by the close, not lost.
+            assertTrue(machines.recordDecision(b, hold("wave 2 of patch 3 opens later", Duration.ofHours(2))));
         }
         try (Database db = Fixtures.open(dir, new TestClock(T0))) { // a restart: from the database, then the index
             JdbcMachineStore machines = new JdbcMachineStore(db);
@@ -104,7 +110,8 @@ class MachineDecisionTest {
             awaitIndex(db);
             assertEquals(Optional.of(a1), machines.lastDecision(a), "the index loaded the decision");
             assertFalse(machines.recordDecision(a, a1), "the loaded decision is compared, so no write after a restart");
-            assertEquals("offer", machines.lastDecision(b).orElseThrow().outcome());
+            assertEquals("wave 2 of patch 3 opens later", machines.lastDecision(b).orElseThrow().reason(),
+                    "the decision pending at close was written");
         }
     }
 
