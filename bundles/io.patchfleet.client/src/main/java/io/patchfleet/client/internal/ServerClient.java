@@ -54,6 +54,18 @@ final class ServerClient {
     /** A check-in answer; {@code notModified} when the server answered 304 to our ETag. */
     record CheckIn(boolean notModified, CheckInResponse response, String etag) {}
 
+    /**
+     * The HTTP client's worker threads: as the JDK's default (a cached pool), but idle workers
+     * end after 2 s instead of 60 s, so an idle daemon between hourly check-ins keeps none
+     * (and a replaced client's pool ends by itself).
+     */
+    private final java.util.concurrent.ExecutorService workers = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "patchfleet-http");
+                t.setDaemon(true);
+                return t;
+            });
+
     private final HttpClient http;
     private final String base;
 
@@ -61,7 +73,7 @@ final class ServerClient {
             throws IOException, GeneralSecurityException {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(dialTimeout).proxy(proxy)
-                .followRedirects(HttpClient.Redirect.NEVER);
+                .followRedirects(HttpClient.Redirect.NEVER).executor(workers);
         if (caCerts != null) {
             b.sslContext(sslContext(caCerts));
         } else if (this.base.startsWith("http://")) {
