@@ -125,6 +125,11 @@ final class FrameworkLauncher {
         props.put("felix.startlevel.bundle", Integer.toString(FINAL_START_LEVEL));
         props.put("felix.log.level", "1");
         props.put("ds.loglevel", "warn");
+        // Declarative Services keeps the component descriptions it read from the bundles in its
+        // data area (written at a clean stop, keyed by each bundle's last-modified time, so an
+        // updated bundle is read again): later starts skip parsing every OSGI-INF/*.xml with the
+        // JDK's XML parser (~150 classes loaded for it, and their parse, on each start).
+        props.put("ds.cache.metadata", "true");
         props.put("patchfleet.profile", profile);
         props.put("patchfleet.version", Main.version());
         props.put("patchfleet.home", home.toString());
@@ -143,6 +148,12 @@ final class FrameworkLauncher {
         // probably shares the race, reported rather than changed here). FileInstall 3.7.4 reads
         // felix.fileinstall.enableConfigSave (the ...SaveToFile name used before was ignored).
         props.put("felix.fileinstall.enableConfigSave", Boolean.toString(!"client".equals(profile)));
+        if ("client".equals(profile)) {
+            // The client resolves its few bundles once per start: on the calling thread rather
+            // than in a pool of resolver threads (one per core by default) that then idle for the
+            // daemon's life, each with its stack (BENCHMARKS.md, client footprint).
+            props.put("felix.resolver.parallelism", "1");
+        }
         props.putAll(extra);
         return props;
     }

@@ -301,6 +301,14 @@ public class ClientDaemon implements ControlCommand {
             return;
         }
         if (config.check_interval() > 0) {
+            // The first check-in runs at once, without start-up jitter: a machine that was down
+            // may have missed a patch (or a revocation) published meanwhile, and the server
+            // learns of its new boot. A fleet rebooted all at once does not arrive in one instant
+            // (firmware, disk checks and service order spread the daemons' starts over seconds
+            // to minutes), its steady-state check-in is an ETag revalidation the server answers
+            // from memory, and a server that is overwhelmed anyway spreads the herd out: failed
+            // check-ins back off exponentially with jitter (half to all of each step), each check
+            // after the first is jittered by ±10 % and follows the server's next-check-in hint.
             runScheduledCheck();
         }
         // Start-up and the first check-in leave most of the garbage this daemon will ever make

@@ -54,6 +54,18 @@ final class ServerClient {
     /** A check-in answer; {@code notModified} when the server answered 304 to our ETag. */
     record CheckIn(boolean notModified, CheckInResponse response, String etag) {}
 
+    /**
+     * The HTTP client's worker threads: as the JDK's default (a cached pool), but idle workers
+     * end after 2 s instead of 60 s, so an idle daemon between hourly check-ins keeps none
+     * (and a replaced client's pool ends by itself).
+     */
+    private final java.util.concurrent.ExecutorService workers = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "patchfleet-http");
+                t.setDaemon(true);
+                return t;
+            });
+
     private final HttpClient http;
     private final String base;
 
@@ -61,17 +73,18 @@ final class ServerClient {
             throws IOException, GeneralSecurityException {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(dialTimeout).proxy(proxy)
-                .followRedirects(HttpClient.Redirect.NEVER);
+                .followRedirects(HttpClient.Redirect.NEVER).executor(workers);
         if (caCerts != null) {
             b.sslContext(sslContext(caCerts));
         } else if (this.base.startsWith("http://")) {
             // A plain-HTTP server: no TLS is ever used (redirects are not followed, and an HTTP
-            // proxy forwards plain requests), yet the JDK's client would load and parse the whole
-            // CA store for its default TLS context, a tenth of the first check-in's CPU. A context
-            // that trusts nothing stands in: were TLS ever attempted, it would fail, never trust.
-            SSLContext none = SSLContext.getInstance("TLS");
-            none.init(null, new javax.net.ssl.TrustManager[0], null);
-            b.sslContext(none);
+            // proxy forwards plain requests), yet the JDK's client sets up a TLS context when it
+            // is built: its default one loads and parses the whole CA store (a tenth of the first
+            // check-in's CPU), and any JSSE context loads the TLS and elliptic-curve providers
+            // (~250 classes the daemon then keeps in memory). A context that cannot make a TLS
+            // connection at all stands in: were TLS ever attempted, it would fail, never trust.
+            // HTTP/1.1, the server's protocol, so that no HTTP/2 upgrade is offered either.
+            b.sslContext(NoTls.context()).version(HttpClient.Version.HTTP_1_1);
         }
         this.http = b.build();
     }
@@ -243,6 +256,63 @@ final class ServerClient {
                 // not JSON
             }
             throw new ServerException(r.statusCode(), message);
+        }
+    }
+
+    /**
+     * A TLS context for a client that talks plain HTTP only: every attempt to open a TLS
+     * connection fails with {@link UnsupportedOperationException}. It loads no JSSE provider.
+     */
+    static final class NoTls extends javax.net.ssl.SSLContextSpi {
+        private static final String NO_TLS = "TLS is not set up: the server is a plain-HTTP (http://) URL";
+
+        static SSLContext context() {
+            return new SSLContext(new NoTls(), null, "none") {};
+        }
+
+        @Override
+        protected void engineInit(javax.net.ssl.KeyManager[] km, javax.net.ssl.TrustManager[] tm, java.security.SecureRandom sr) {
+            // nothing to set up
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
+            throw new UnsupportedOperationException(NO_TLS);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLParameters engineGetDefaultSSLParameters() {
+            return new javax.net.ssl.SSLParameters(new String[0], new String[0]);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLParameters engineGetSupportedSSLParameters() {
+            return new javax.net.ssl.SSLParameters(new String[0], new String[0]);
         }
     }
 }

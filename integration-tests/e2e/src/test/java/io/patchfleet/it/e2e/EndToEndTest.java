@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.MethodOrderer;
@@ -630,15 +631,22 @@ class EndToEndTest {
             assertTrue(events(id).stream().anyMatch(e -> e.kind().wireName().equals("error") && e.patchVersion() == next.version()
                     && e.detail().contains("crash guard")), "the crash was reported");
 
-            // 3. Killed at moments spread over check-ins: state.json, the ETag, the event queue
+            // 3. Killed at moments spread over check-ins: state.json, the ETag, the event queue.
+            //    Not a fixed delay from the start of the loop (on a loaded machine that could land
+            //    before any check-in ran): the kill waits until i + 1 check-ins of this loop
+            //    completed, so the daemon is in its check-in loop, then lands a varied time into
+            //    the next check-in.
             for (int i = 0; i < 4; i++) {
+                AtomicInteger completed = new AtomicInteger();
                 Thread checks = new Thread(() -> {
-                    for (int k = 0; k < 20 && cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait") != ExitCodes.DAEMON_UNREACHABLE; k++) {
-                        // check-ins until the daemon dies
+                    for (int k = 0; k < 40 && cliAt(dir, new ClientVerbs.Refresh(null), "refresh", "--wait") != ExitCodes.DAEMON_UNREACHABLE; k++) {
+                        completed.incrementAndGet(); // check-ins until the daemon dies
                     }
                 });
                 checks.start();
-                TimeUnit.MILLISECONDS.sleep(150 + 170L * i);
+                int round = i;
+                waitFor(() -> completed.get() > round || !checks.isAlive(), (i + 1) + " check-ins before kill " + i, 120);
+                TimeUnit.MILLISECONDS.sleep(7L + 23L * i);
                 daemon.kill9();
                 checks.join(60_000);
                 mustArrive.addAll(queuedAt(dir));

@@ -43,9 +43,17 @@ public final class Keys {
     public static final String ECDSA = "ecdsa";
     public static final String ECDSA_P256 = "ecdsa-sha2-nistp256";
 
-    static final X9ECParameters P256 = ECNamedCurveTable.getByName("P-256");
-    static final ECNamedDomainParameters P256_DOMAIN = new ECNamedDomainParameters(
-            ECNamedCurveTable.getOID("P-256"), P256);
+    /**
+     * The P-256 curve, built on first use: looking it up loads and computes BouncyCastle's whole
+     * named-curve table (~120 classes), which a client verifying only ed25519 signatures never
+     * needs; its start-up to the first check-in paid for it (BENCHMARKS.md, client footprint).
+     */
+    static final class P256 {
+        static final X9ECParameters PARAMS = ECNamedCurveTable.getByName("P-256");
+        static final ECNamedDomainParameters DOMAIN = new ECNamedDomainParameters(ECNamedCurveTable.getOID("P-256"), PARAMS);
+
+        private P256() {}
+    }
 
     private Keys() {}
 
@@ -133,7 +141,7 @@ public final class Keys {
         try {
             SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(Base64.getDecoder().decode(body));
             AsymmetricKeyParameter p = PublicKeyFactory.createKey(spki);
-            if (!(p instanceof ECPublicKeyParameters ec) || !ec.getParameters().getCurve().equals(P256.getCurve())) {
+            if (!(p instanceof ECPublicKeyParameters ec) || !ec.getParameters().getCurve().equals(P256.PARAMS.getCurve())) {
                 throw new IllegalArgumentException("the ECDSA key is not on P-256");
             }
             return p;
@@ -150,10 +158,10 @@ public final class Keys {
     /** The P-256 public key of a private scalar, as a PEM SubjectPublicKeyInfo. */
     public static String ecdsaPublicPem(byte[] scalar) {
         BigInteger d = new BigInteger(1, scalar);
-        if (d.signum() <= 0 || d.compareTo(P256.getN()) >= 0) {
+        if (d.signum() <= 0 || d.compareTo(P256.PARAMS.getN()) >= 0) {
             throw new IllegalArgumentException("not a P-256 private key");
         }
-        ECPublicKeyParameters pub = new ECPublicKeyParameters(P256.getG().multiply(d).normalize(), P256_DOMAIN);
+        ECPublicKeyParameters pub = new ECPublicKeyParameters(P256.PARAMS.getG().multiply(d).normalize(), P256.DOMAIN);
         try {
             byte[] der = SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(pub).getEncoded("DER");
             String b64 = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
@@ -171,7 +179,7 @@ public final class Keys {
             s.init(true, new Ed25519PrivateKeyParameters(privateKey, 0));
         } else if (ECDSA_P256.equals(scheme)) {
             s = new DSADigestSigner(new ECDSASigner(new HMacDSAKCalculator(new SHA256Digest())), new SHA256Digest());
-            s.init(true, new ECPrivateKeyParameters(new BigInteger(1, privateKey), P256_DOMAIN));
+            s.init(true, new ECPrivateKeyParameters(new BigInteger(1, privateKey), P256.DOMAIN));
         } else {
             throw new IllegalArgumentException("unsupported signature scheme " + scheme);
         }
