@@ -141,6 +141,7 @@ public final class FsBlobStore implements BlobStore {
             }
             Path dir = target.getParent();
             boolean newDirs = !Files.isDirectory(dir);
+            boolean newTop = newDirs && !Files.isDirectory(dir.getParent());
             Files.createDirectories(dir);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -151,7 +152,9 @@ public final class FsBlobStore implements BlobStore {
             fsyncDirectory(dir);
             if (newDirs) {
                 fsyncDirectory(dir.getParent());
-                fsyncDirectory(root);
+                if (newTop) { // the root changed only when the first-level folder is new
+                    fsyncDirectory(root);
+                }
             }
             return new BlobInfo(actual, length);
         } catch (IOException e) {

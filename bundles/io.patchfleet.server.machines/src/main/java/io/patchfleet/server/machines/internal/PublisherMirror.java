@@ -279,6 +279,8 @@ public class PublisherMirror implements CatalogMirror {
         TrustedMetadata metadata = verifier.refresh(source, start);
         Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
         java.util.List<PatchRelease> releases = new java.util.ArrayList<>();
+        // Modules to fetch, by digest (two targets with the same bytes are fetched once).
+        Map<Sha256, VerifiedTarget> needed = new LinkedHashMap<>();
         for (String role : metadata.delegatedRoles().keySet()) {
             if (!source.wantsRole(role)) {
                 continue;
@@ -287,24 +289,24 @@ public class PublisherMirror implements CatalogMirror {
             roles.put(role, targets);
             for (VerifiedTarget target : targets.targets().values()) {
                 if (target.patch().isPresent() && source.wantsRelease(target.patch().get())) {
-                    if (storeBlob(source, target, target.patch().get().sha256())) {
-                        stored[0]++;
+                    if (!blobs.exists(target.patch().get().sha256()) && needed.putIfAbsent(target.patch().get().sha256(), target) == null) {
                         stored[1] += target.length();
                     }
                     releases.add(target.patch().get());
                 }
             }
         }
+        storeBlobs(source, needed.values());
+        stored[0] = needed.size();
         String rootJson = mirror.load(RoleName.ROOT).map(MetadataFile::content)
                 .map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow();
         // Metadata and module bytes are complete and verified: only now may the catalog offer them.
-        int added = 0;
-        for (PatchRelease release : releases) {
-            if (catalog.add(release)) {
-                added++;
-                LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
-                        release.version(), release.revoked() ? " (revoked)" : "");
-            }
+        // One transaction: one durable commit for a sync of thousands (BENCHMARKS.md, sync).
+        java.util.List<PatchRelease> addedReleases = catalog.addAll(releases);
+        int added = addedReleases.size();
+        for (PatchRelease release : addedReleases) {
+            LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
+                    release.version(), release.revoked() ? " (revoked)" : "");
         }
         State next = new State(metadata, Map.copyOf(roles), rootJson, start, java.util.List.copyOf(releases), added);
         state = next;
@@ -326,11 +328,61 @@ public class PublisherMirror implements CatalogMirror {
         }
     }
 
-    /** @return whether it was stored now (false: it was there) */
-    private boolean storeBlob(MirrorSource source, VerifiedTarget target, Sha256 sha256) throws IOException, StoreException {
-        if (blobs.exists(sha256)) {
-            return false;
+    /**
+     * Stores the modules, {@link MirrorSource#parallelism()} at a time: downloads overlap with
+     * each other's verification and fsyncs (measured in BENCHMARKS.md: one at a time spent most
+     * of a sync waiting for fsync). The first failure stops the others and is thrown; modules
+     * stored before it stay (they are verified, and the next run does not fetch them again).
+     */
+    private void storeBlobs(MirrorSource source, java.util.Collection<VerifiedTarget> targets)
+            throws IOException, StoreException {
+        int threads = Math.max(1, Math.min(source.parallelism(), targets.size()));
+        if (threads == 1) {
+            for (VerifiedTarget t : targets) {
+                storeBlob(source, t);
+            }
+            return;
         }
+        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "patchfleet-mirror-download");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.concurrent.CompletionService<Void> done = new java.util.concurrent.ExecutorCompletionService<>(pool);
+            for (VerifiedTarget t : targets) {
+                done.submit(() -> {
+                    storeBlob(source, t);
+                    return null;
+                });
+            }
+            for (int i = 0; i < targets.size(); i++) {
+                try {
+                    done.take().get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof IOException io) {
+                        throw io;
+                    }
+                    if (cause instanceof StoreException se) {
+                        throw se;
+                    }
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IOException(cause);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while storing modules");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void storeBlob(MirrorSource source, VerifiedTarget target) throws IOException, StoreException {
+        Sha256 sha256 = target.patch().orElseThrow().sha256();
         try (InputStream in = source.openTarget(target)) {
             // The blob store checks the digest and the length cap; the exact length is checked here.
             BlobInfo info = blobs.put(in, Optional.of(sha256), target.length());
@@ -340,7 +392,6 @@ public class PublisherMirror implements CatalogMirror {
                         + target.length());
             }
         }
-        return true;
     }
 
     /** The publisher repository folder as a source. */

@@ -47,8 +47,30 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public boolean add(PatchRelease release) throws StoreException {
         Objects.requireNonNull(release, "release");
-        PatchRelease stored = release.withRevoked(false);
+        return db.inCatalogWrite(c -> add(c, release));
+    }
+
+    /** One transaction for all: a sync of thousands of releases is one durable commit, not thousands. */
+    @Override
+    public List<PatchRelease> addAll(List<PatchRelease> releases) throws StoreException {
+        releases.forEach(r -> Objects.requireNonNull(r, "release"));
+        if (releases.isEmpty()) {
+            return List.of();
+        }
         return db.inCatalogWrite(c -> {
+            List<PatchRelease> changed = new java.util.ArrayList<>();
+            for (PatchRelease r : releases) {
+                if (add(c, r)) {
+                    changed.add(r);
+                }
+            }
+            return changed;
+        });
+    }
+
+    private boolean add(Connection c, PatchRelease release) throws SQLException, StoreException {
+        PatchRelease stored = release.withRevoked(false);
+        {
             Optional<Row> existing = find(c, release.kernel(), release.version());
             if (existing.isPresent()) {
                 if (!existing.get().release.withRevoked(false).equals(withMicros(stored))) {
@@ -86,7 +108,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
                 }
             }
             return true;
-        });
+        }
     }
 
     private static PatchRelease withMicros(PatchRelease r) {

@@ -103,6 +103,10 @@ public final class HttpSync implements SyncService {
         @AttributeDefinition(description = "Seconds an answer may take to start, or a download may stall, before the run fails", min = "1")
         long read_timeout_seconds() default 60;
 
+        @AttributeDefinition(description = "Modules downloaded at once (connections to the upstream); 1: one after another",
+                min = "1", max = "32")
+        int download_parallelism() default 4;
+
         @AttributeDefinition(description = "Keep only these architectures (x86_64, aarch64); empty: all")
         String[] architectures() default {};
 
@@ -141,6 +145,9 @@ public final class HttpSync implements SyncService {
     /** Guarded by {@link #lock}. */
     private final Map<String, Object> status;
     private volatile HttpUpstream running;
+    /** Guarded by {@link #lock}. */
+    private HttpClient client;
+    private String clientKey;
     private volatile boolean queued;
 
     @Activate
@@ -407,10 +414,7 @@ public final class HttpSync implements SyncService {
         if (c.token().isBlank()) {
             throw new IllegalArgumentException("no sync token configured (" + PID + ".cfg: token)");
         }
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(c.connect_timeout_seconds()))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        proxy(c, base).ifPresent(b::proxy);
-        return new HttpUpstream(b.build(), base, c.token().trim(), Duration.ofSeconds(c.read_timeout_seconds()),
+        return new HttpUpstream(client(c, base), base, c.token().trim(), Duration.ofSeconds(c.read_timeout_seconds()),
                 syncDir.resolve("partial"), watchdog,
                 SyncFilter.of(c.architectures(), c.flavours(), c.min_kernel_version(), c.kernel_series()), r -> {
                     try {
@@ -418,7 +422,28 @@ public final class HttpSync implements SyncService {
                     } catch (StoreException e) {
                         return false;
                     }
-                });
+                }, c.download_parallelism());
+    }
+
+    /**
+     * One HTTP client for every run while its settings stay the same: building one (TLS context,
+     * selector thread) took longer than a whole no-change sync, and its connections are reused.
+     * HTTP/1.1: the sync API is served as such, and an h2c upgrade offer on every request only
+     * adds headers.
+     */
+    private HttpClient client(Config c, URI base) {
+        String key = c.connect_timeout_seconds() + "|" + base.getScheme() + "|" + c.proxy() + "|" + c.no_proxy() + "|"
+                + env("http_proxy") + "|" + env("https_proxy") + "|" + env("no_proxy");
+        synchronized (lock) {
+            if (client == null || !key.equals(clientKey)) {
+                HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(c.connect_timeout_seconds()))
+                        .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1);
+                proxy(c, base).ifPresent(b::proxy);
+                client = b.build();
+                clientKey = key;
+            }
+            return client;
+        }
     }
 
     /** The configured proxy, else the environment's; {@code no.proxy} hosts go direct. */
