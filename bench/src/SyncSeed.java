@@ -30,22 +30,25 @@ import java.util.Set;
  * what the benchmark measures.
  *
  * usage: java -cp JARS bench/src/SyncSeed.java REPO KERNELS VERSIONS SIZE
+ *        java -cp JARS bench/src/SyncSeed.java REPO --expired
+ * The second form re-signs snapshot and timestamp as of eight days ago, so the new timestamp
+ * (seven days' lifetime) has expired: for the expired-metadata test (integration-tests/chain).
  */
 public class SyncSeed {
     public static void main(String[] a) throws Exception {
         Path dir = Path.of(a[0]);
+        if (a.length == 2 && a[1].equals("--expired")) {
+            Instant past = Instant.now().minus(Duration.ofDays(8));
+            Tuf.trustService().publisher().publish(RepositoryDirectory.repository(dir),
+                    new PublishRequest(List.of(), Set.of(), Duration.ofDays(90), Duration.ofDays(7)), keys(dir), past);
+            System.err.println("re-signed snapshot and timestamp as of " + past + ": the timestamp has expired");
+            return;
+        }
         int kernels = Integer.parseInt(a[1]);
         int versions = Integer.parseInt(a[2]);
         int size = Integer.parseInt(a[3]);
         RepositoryDirectory repo = RepositoryDirectory.repository(dir);
-        Map<RoleName, List<SigningKey>> keys = new EnumMap<>(RoleName.class);
-        for (RoleName role : List.of(RoleName.TARGETS, RoleName.SNAPSHOT, RoleName.TIMESTAMP)) {
-            try (var files = Files.list(dir.resolve("keys"))) {
-                Path f = files.filter(p -> p.getFileName().toString().startsWith(role.wireName() + "-")).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no " + role.wireName() + " key in " + dir.resolve("keys")));
-                keys.put(role, List.of(KeyFiles.read(f, null)));
-            }
-        }
+        Map<RoleName, List<SigningKey>> keys = keys(dir);
         Random random = new Random(42);
         byte[] bytes = new byte[size];
         Instant now = Instant.now();
@@ -70,5 +73,18 @@ public class SyncSeed {
                 keys, now);
         System.err.printf("published %d modules (%d kernels x %d versions, %d bytes) in %d ms%n", all.size(), kernels,
                 versions, total, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** The unencrypted keys that 'patchfleet publisher init --insecure-plain-keys' wrote. */
+    static Map<RoleName, List<SigningKey>> keys(Path dir) throws Exception {
+        Map<RoleName, List<SigningKey>> keys = new EnumMap<>(RoleName.class);
+        for (RoleName role : List.of(RoleName.TARGETS, RoleName.SNAPSHOT, RoleName.TIMESTAMP)) {
+            try (var files = Files.list(dir.resolve("keys"))) {
+                Path f = files.filter(p -> p.getFileName().toString().startsWith(role.wireName() + "-")).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no " + role.wireName() + " key in " + dir.resolve("keys")));
+                keys.put(role, List.of(KeyFiles.read(f, null)));
+            }
+        }
+        return keys;
     }
 }

@@ -122,6 +122,12 @@ public interface PatchCatalog {
     List<PatchRelease> findAvailableTo(TierName tier) throws StoreException;
 
     /**
+     * Every release, revoked ones included, in the order of {@link #findAvailableTo}: for
+     * integrity checks and exports of the whole catalog.
+     */
+    List<PatchRelease> findAll() throws StoreException;
+
+    /**
      * The tier a release was promoted to (the first tier when never promoted).
      *
      * @return empty if the release is unknown

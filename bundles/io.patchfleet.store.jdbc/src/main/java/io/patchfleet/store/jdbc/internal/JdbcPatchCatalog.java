@@ -206,6 +206,12 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     }
 
     @Override
+    public List<PatchRelease> findAll() throws StoreException {
+        return db.inTransaction(c -> releases(c, "SELECT " + COLUMNS + " FROM patch_releases r ORDER BY r.kernel_release,"
+                + " r.kernel_arch, r.kernel_flavour, r.kernel_build, r.patch_version"));
+    }
+
+    @Override
     public Optional<TierName> promotedTo(KernelId kernel, long version) throws StoreException {
         Objects.requireNonNull(kernel, "kernel");
         return db.inTransaction(c -> find(c, kernel, version).map(Row::promotedTo));

@@ -546,6 +546,13 @@ public final class HttpSync implements SyncService {
             v.put("run", number(v.get("run")) + ("queued".equals(v.get("state")) ? 1 : 0));
             return ApiResponse.json(202, v);
         }), route("GET", "/v1/admin/sync/status", "auditor", r -> ApiResponse.ok(view())),
+                route("GET", "/v1/admin/store/verify", "auditor", r -> {
+                    try {
+                        return ApiResponse.ok(new StoreVerification(catalog, blobs, syncDir.resolve("partial")).run());
+                    } catch (StoreException | IOException e) {
+                        throw new ApiException(503, "unavailable", "The store cannot be read: " + e.getMessage());
+                    }
+                }),
                 route("GET", "/v1/admin/sync/export", "operator", this::export),
                 route("POST", "/v1/admin/sync/import", "operator", this::importBundle));
     }
