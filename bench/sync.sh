@@ -64,16 +64,18 @@ stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 
 trap stop_all EXIT
 declare -A port
 
+declare -A datadir
+data_of() { echo "${datadir[$1]:-$work/$1}"; }
 start_server() { # NAME
-  local n=$1; port[$n]=$(free_port); mkdir -p "$work/$n/etc"
+  local n=$1 d; d=$(data_of "$1"); port[$n]=$(free_port); mkdir -p "$d/etc"
   local opts=${PATCHFLEET_JAVA_OPTS:-}
   [[ $n == down-* ]] && opts="$opts ${ONPREM_JAVA_OPTS:-}"
-  PATCHFLEET_JAVA_OPTS="$opts" "$pf" server --data "$work/$n" --port "${port[$n]}" --host 127.0.0.1 >"$work/$n.log" 2>&1 &
+  PATCHFLEET_JAVA_OPTS="$opts" "$pf" server --data "$d" --port "${port[$n]}" --host 127.0.0.1 >>"$work/$n.log" 2>&1 &
   pids+=($!)
-  wait_for 120 curl -sf "http://127.0.0.1:${port[$n]}/v1/ready"
-  wait_for 60 test -s "$work/$n/initial-admin-password"
+  wait_for 300 curl -sf "http://127.0.0.1:${port[$n]}/v1/ready"
+  wait_for 60 test -s "$d/initial-admin-password"
   XDG_CONFIG_HOME="$work/cli-$n" "$pf" admin login --server "http://127.0.0.1:${port[$n]}" --user admin \
-    --password-file "$work/$n/initial-admin-password" >/dev/null
+    --password-file "$d/initial-admin-password" >/dev/null
 }
 admin() { local n=$1; shift; XDG_CONFIG_HOME="$work/cli-$n" "$pf" admin "$@" --server "http://127.0.0.1:${port[$n]}"; }
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get(sys.argv[1]))' "$1"; }
@@ -96,25 +98,30 @@ upstream() { # NAME REPO_DIR COUNT
   local n=$1 repo=$2 count=$3
   start_server "$n"
   printf 'repository = %s\nroot.sha256 = %s\ninterval.seconds = 86400\n' "$repo" \
-    "$(sha256sum "$repo/metadata/1.root.json" | cut -d' ' -f1)" >"$work/$n/etc/io.patchfleet.server.mirror.cfg"
+    "$(sha256sum "$repo/metadata/1.root.json" | cut -d' ' -f1)" >"$(data_of "$n")/etc/io.patchfleet.server.mirror.cfg"
   wait_for 1800 grep -q "Mirror refreshed from publisher folder" "$work/$n.log"
-  grep -o "Mirror refreshed from publisher folder.*" "$work/$n.log" >&2
+  grep -o "Mirror refreshed from publisher folder.*" "$work/$n.log" | tail -1 >&2
   # New patches land in the first tier (edge); a token of that tier may sync all of them.
+  if [[ -s $(data_of "$n")/bench-token ]]; then token=$(cat "$(data_of "$n")/bench-token"); return; fi
   token=$(admin "$n" sync-token create bench --tier edge --format json | json_field secret)
+  echo "$token" >"$(data_of "$n")/bench-token"
 }
 
 # An on-prem server that syncs from upstream NAME; waits until its first run is done.
 onprem() { # NAME UPSTREAM REPO_DIR
   local n=$1 up=$2 repo=$3
+  local before; before=$(python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1])).get("finishedRun") or 0)
+except OSError: print(0)' "$(data_of "$n")/sync/status.json")
   start_server "$n"
-  cat >"$work/$n/etc/io.patchfleet.sync.http.cfg" <<CFG
+  cat >"$(data_of "$n")/etc/io.patchfleet.sync.http.cfg" <<CFG
 upstream.url = http://127.0.0.1:${port[$up]}
 token = $token
 root.sha256 = $(sha256sum "$repo/metadata/1.root.json" | cut -d' ' -f1)
 interval.seconds = 0
 download.parallelism = $parallel
 CFG
-  wait_for 1800 sync_done "$n" 1
+  wait_for 1800 sync_done "$n" $((before + 1))
 }
 sync_done() { # NAME RUN: the run finished successfully
   local s; s=$(admin "$1" sync status --format json) || return 1
@@ -170,8 +177,14 @@ fi
 if [[ " $phases " == *" b "* ]]; then
   seed "sync-repo-$nc_kernels-$nc_versions-1024" "$nc_kernels" "$nc_versions" 1024
   repo=$bench/sync-repo-$nc_kernels-$nc_versions-1024
+  # The upstream and the on-prem server holding every release are kept between runs (the first
+  # full sync of 10,000 modules takes minutes); each run starts them with this build.
+  kept=$bench/sync-nochange-$nc_kernels-$nc_versions
+  [[ -f $kept/synced ]] || rm -rf "$kept"
+  datadir[up-b]=$kept/up; datadir[down-b]=$kept/down
   upstream up-b "$repo" $((nc_kernels * nc_versions))
   onprem down-b up-b "$repo"
+  touch "$kept/synced"
   grep -o "Sync run 1 .* done in .*" "$work/down-b.log" >&2 || true
   durations=()
   for i in $(seq 1 "$triggers"); do

@@ -101,6 +101,8 @@ public class PublisherMirror implements CatalogMirror {
     private volatile Config config;
     private ScheduledFuture<?> schedule;
     private volatile State state;
+    /** Guarded by the refresh lock ({@code synchronized refresh}). */
+    private Verifier verifier;
     private volatile String lastError;
     /**
      * Mirrored files by name, read once: check-ins answer with them. Versioned files never change;
@@ -273,9 +275,29 @@ public class PublisherMirror implements CatalogMirror {
      */
     synchronized State refresh(MirrorSource source, TrustAnchor anchor, long[] stored)
             throws IOException, TrustException, StoreException {
+        boolean complete = false;
+        try {
+            State next = refreshOnce(source, anchor, stored);
+            complete = true;
+            return next;
+        } finally {
+            if (!complete) {
+                verifier = null; // after a failure, reopen from the stored files (and a possibly new anchor)
+            }
+        }
+    }
+
+    private State refreshOnce(MirrorSource source, TrustAnchor anchor, long[] stored)
+            throws IOException, TrustException, StoreException {
         Instant start = Instant.now();
         RepositoryDirectory mirror = RepositoryDirectory.repository(mirrorDir);
-        Verifier verifier = trust.open(anchor, mirror);
+        // One verifier for the mirror's life: its trusted state is what it saved in mirrorDir (only this
+        // method writes there, serialized), so reopening it each time only re-read and re-verified the
+        // stored files: most of a no-change sync of 10,000 releases (BENCHMARKS.md, sync). The anchor
+        // matters only while no root is stored; a failed open leaves none.
+        if (verifier == null) {
+            verifier = trust.open(anchor, mirror);
+        }
         TrustedMetadata metadata = verifier.refresh(source, start);
         Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
         java.util.List<PatchRelease> releases = new java.util.ArrayList<>();

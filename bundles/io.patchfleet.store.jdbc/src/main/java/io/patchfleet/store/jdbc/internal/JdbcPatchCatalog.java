@@ -197,12 +197,14 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public List<PatchRelease> findAvailableTo(TierName tier) throws StoreException {
         Objects.requireNonNull(tier, "tier");
-        return db.inTransaction(c -> {
+        // Cached until the next catalog or tier write (StoreCaches): the sync API lists every tier for each
+        // downstream's sync, and the same answer (the same list) tells it nothing changed.
+        return db.caches().catalog(List.of("available-to", tier), key -> db.inTransaction(c -> {
             int position = Tiers.position(c, tier);
-            return releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
+            return List.copyOf(releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
                     + " WHERE r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.kernel_release, r.kernel_arch,"
-                    + " r.kernel_flavour, r.kernel_build, r.patch_version", position);
-        });
+                    + " r.kernel_flavour, r.kernel_build, r.patch_version", position));
+        }));
     }
 
     @Override

@@ -145,6 +145,9 @@ public final class HttpSync implements SyncService {
     /** Guarded by {@link #lock}. */
     private final Map<String, Object> status;
     private volatile HttpUpstream running;
+    /** The last complete run's listing (sync thread only), reused when the upstream answers 304. */
+    private HttpUpstream.Listing lastListing;
+    private String lastListingKey;
     /** Guarded by {@link #lock}. */
     private HttpClient client;
     private String clientKey;
@@ -290,7 +293,9 @@ public final class HttpSync implements SyncService {
         LOG.info("Sync run {} from {} started", run, c.upstream_url());
         try {
             source.step = "listing";
-            source.loadListing();
+            String listingKey = c.upstream_url() + "|" + c.token();
+            HttpUpstream.Listing previous = listingKey.equals(lastListingKey) ? lastListing : null;
+            HttpUpstream.Listing listing = source.loadListing(Optional.ofNullable(previous));
             source.step = "metadata";
             MirrorResult result = mirror.update(source, anchor(c));
             source.step = "catalog";
@@ -302,6 +307,8 @@ public final class HttpSync implements SyncService {
                     return false;
                 }
             });
+            lastListing = listing; // kept only after a complete run: a failed one re-reads it whole
+            lastListingKey = listingKey;
             record(run, start, source, new Object[] {result, changes}, null);
         } catch (SyncException e) {
             record(run, start, source, null, e);
