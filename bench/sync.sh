@@ -22,6 +22,7 @@
 #   BENCH_DIR=/tmp/patchfleet-bench    seeded publisher folders (kept between runs) and run data
 #   ONPREM_JAVA_OPTS=...  extra JVM options of the on-prem servers only, e.g. a JFR recording:
 #                   -XX:StartFlightRecording=filename=/tmp/onprem.jfr,settings=profile
+#   DIST=DIR        the assembled distribution to run (default launcher/target/patchfleet, built if missing)
 #   MVN_REPO=...    -Dmaven.repo.local for the build, if the launcher is not built yet
 # needs: Java 17, curl (7.66+ for --parallel), python3 (free ports), sha256sum.
 # Output: a Markdown summary on stdout, JSON in $BENCH_DIR/sync/results.json.
@@ -40,12 +41,13 @@ bench=${BENCH_DIR:-/tmp/patchfleet-bench}
 work=$bench/sync
 (( patches % kernels == 0 )) || { echo "PATCHES must be a multiple of KERNELS" >&2; exit 2; }
 
-if [[ ! -f launcher/target/patchfleet/lib/patchfleet-launcher.jar ]]; then
+dist=${DIST:-launcher/target/patchfleet}
+if [[ -z ${DIST:-} && ! -f $dist/lib/patchfleet-launcher.jar ]]; then
   mvn -B -q ${MVN_REPO:+-Dmaven.repo.local=$MVN_REPO} install -DskipTests
 fi
 # A private copy of the distribution: other builds in this checkout must not swap jars mid-run.
 mkdir -p "$bench" && rm -rf "$work" && mkdir -p "$work"
-cp -a launcher/target/patchfleet "$work/dist"
+cp -a "$dist" "$work/dist"
 export PATCHFLEET_HOME=$work/dist
 pf=$root/bin/patchfleet
 jars=$(ls "$work"/dist/profiles/server/bundles/{io.patchfleet.model,io.patchfleet.trust.api,io.patchfleet.trust.tuf,bcprov,jackson}*.jar | tr '\n' :)
