@@ -151,7 +151,7 @@ grep -q "verified=$modules" "$work/watch.out" || die "the watcher did not see ev
 ok "no patch was ever listed (catalog or sync API) before its module was complete ($(cat "$work/watch.out"))"
 
 # A damaged blob is found by verify-store (the check can fail).
-victim=$(find "$work/s2/blobs" -path '*/.tmp' -prune -o -type f -print | head -1)
+victim=$(find "$work/s2/blobs" -path '*/.tmp' -prune -o -type f -print -quit)  # -quit: no SIGPIPE under pipefail
 printf 'x' | dd of="$victim" bs=1 seek=10 conv=notrunc status=none
 if admin 2 verify-store > "$work/verify3.out" 2>&1; then die "verify-store missed a damaged module"; fi
 grep -q "corrupt-blob" "$work/verify3.out" || die "damage not named: $(cat "$work/verify3.out")"
