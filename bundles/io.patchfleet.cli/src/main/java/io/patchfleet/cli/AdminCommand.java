@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
                 AdminCommand.Tiers.class, AdminCommand.Tokens.class, AdminCommand.Machines.class,
                 AdminCommand.Reports.class, AdminCommand.Patches.class, AdminCommand.AuditLog.class,
                 SyncTokenCommand.class, SyncCommand.class, OfflineCommands.Export.class, OfflineCommands.Import.class,
-                RolloutCommand.class, PluginCommand.class},
+                RolloutCommand.class, PluginCommand.class, VerifyStoreCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:bad usage, or the server refused the input (400)", "4:the command failed (server unreachable, 429, 5xx)",
                 "5:not logged in, session expired, or role refused (401, 403)", "6:not found (404)", "7:conflict (409)"},

@@ -58,4 +58,12 @@ public interface BlobStore {
      * @return {@code true} if it existed
      */
     boolean delete(Sha256 sha256) throws StoreException;
+
+    /**
+     * What the store holds, for integrity checks ({@code patchfleet admin verify-store}): every
+     * blob with its length, files that are not blobs (a name that is not a SHA-256 or a file in
+     * the wrong folder), and temporary files of writes not finished (left by a crash until the
+     * next start, or of a write running now). Content is not read: check it with {@link #open}.
+     */
+    BlobInventory inventory() throws StoreException;
 }

@@ -39,6 +39,24 @@ public interface PatchCatalog {
     boolean add(PatchRelease release) throws StoreException;
 
     /**
+     * Adds releases as {@link #add} does, all in one transaction: either every one is stored (or
+     * found identical) or, on a failure, none is. Sync and import add thousands at once; one
+     * transaction is one durable write instead of one per release.
+     *
+     * @return the releases for which {@link #add} would answer {@code true}, in the order given
+     * @throws StoreException as {@link #add}; then nothing was changed
+     */
+    default java.util.List<PatchRelease> addAll(java.util.List<PatchRelease> releases) throws StoreException {
+        java.util.List<PatchRelease> changed = new java.util.ArrayList<>();
+        for (PatchRelease r : releases) {
+            if (add(r)) {
+                changed.add(r);
+            }
+        }
+        return changed;
+    }
+
+    /**
      * One release.
      *
      * @return empty if unknown
@@ -102,6 +120,12 @@ public interface PatchCatalog {
      * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if the tier does not exist
      */
     List<PatchRelease> findAvailableTo(TierName tier) throws StoreException;
+
+    /**
+     * Every release, revoked ones included, in the order of {@link #findAvailableTo}: for
+     * integrity checks and exports of the whole catalog.
+     */
+    List<PatchRelease> findAll() throws StoreException;
 
     /**
      * The tier a release was promoted to (the first tier when never promoted).

@@ -13,8 +13,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * out; it never decides what is trusted: {@link CatalogMirror} verifies every metadata file as
  * a TUF client and every module against its signed target.
  *
- * <p>Called from one thread at a time; calls block on I/O and must be bounded by the source's
- * own timeouts.
+ * <p>Called from one thread at a time, except {@link #openTarget}, which the mirror calls from
+ * up to {@link #parallelism()} threads at once; calls block on I/O and must be bounded by the
+ * source's own timeouts.
  */
 @ConsumerType
 public interface MirrorSource extends MetadataSource {
@@ -30,6 +31,16 @@ public interface MirrorSource extends MetadataSource {
     /** Whether this verified release belongs in the catalog (filters, the sync token's tier). */
     default boolean wantsRelease(PatchRelease release) {
         return true;
+    }
+
+    /**
+     * How many {@link #openTarget} calls may run at once (parallel downloads). The mirror stores
+     * modules with up to this many threads; metadata is still read from one thread.
+     *
+     * @return at least 1; the default, 1, keeps every call on one thread
+     */
+    default int parallelism() {
+        return 1;
     }
 
     /**

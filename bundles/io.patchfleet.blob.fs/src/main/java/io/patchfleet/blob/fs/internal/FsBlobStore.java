@@ -2,6 +2,7 @@ package io.patchfleet.blob.fs.internal;
 
 import io.patchfleet.model.Sha256;
 import io.patchfleet.store.api.BlobInfo;
+import io.patchfleet.store.api.BlobInventory;
 import io.patchfleet.store.api.BlobStore;
 import io.patchfleet.store.api.StoreException;
 import io.patchfleet.store.api.StoreException.Reason;
@@ -141,6 +142,7 @@ public final class FsBlobStore implements BlobStore {
             }
             Path dir = target.getParent();
             boolean newDirs = !Files.isDirectory(dir);
+            boolean newTop = newDirs && !Files.isDirectory(dir.getParent());
             Files.createDirectories(dir);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -151,7 +153,9 @@ public final class FsBlobStore implements BlobStore {
             fsyncDirectory(dir);
             if (newDirs) {
                 fsyncDirectory(dir.getParent());
-                fsyncDirectory(root);
+                if (newTop) { // the root changed only when the first-level folder is new
+                    fsyncDirectory(root);
+                }
             }
             return new BlobInfo(actual, length);
         } catch (IOException e) {
@@ -242,5 +246,36 @@ public final class FsBlobStore implements BlobStore {
         } catch (IOException e) {
             throw new StoreException(Reason.UNAVAILABLE, "cannot delete blob " + sha256 + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public BlobInventory inventory() throws StoreException {
+        java.util.List<BlobInfo> found = new java.util.ArrayList<>();
+        java.util.List<String> strays = new java.util.ArrayList<>();
+        java.util.List<String> temporary = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                String relative = root.relativize(p).toString();
+                if (p.getParent().equals(tmp)) {
+                    temporary.add(relative);
+                    continue;
+                }
+                Sha256 sha;
+                try {
+                    sha = Sha256.of(p.getFileName().toString());
+                } catch (IllegalArgumentException e) {
+                    strays.add(relative);
+                    continue;
+                }
+                if (!path(sha).equals(p)) {
+                    strays.add(relative); // a digest name in the wrong folder: never found by open()
+                    continue;
+                }
+                found.add(new BlobInfo(sha, Files.size(p)));
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "cannot list the blob store " + root + ": " + e.getMessage(), e);
+        }
+        return new BlobInventory(found, strays, temporary);
     }
 }

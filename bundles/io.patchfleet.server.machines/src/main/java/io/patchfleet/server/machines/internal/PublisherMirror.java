@@ -101,6 +101,8 @@ public class PublisherMirror implements CatalogMirror {
     private volatile Config config;
     private ScheduledFuture<?> schedule;
     private volatile State state;
+    /** Guarded by the refresh lock ({@code synchronized refresh}). */
+    private Verifier verifier;
     private volatile String lastError;
     /**
      * Mirrored files by name, read once: check-ins answer with them. Versioned files never change;
@@ -273,38 +275,75 @@ public class PublisherMirror implements CatalogMirror {
      */
     synchronized State refresh(MirrorSource source, TrustAnchor anchor, long[] stored)
             throws IOException, TrustException, StoreException {
+        boolean complete = false;
+        try {
+            State next = refreshOnce(source, anchor, stored);
+            complete = true;
+            return next;
+        } finally {
+            if (!complete) {
+                verifier = null; // after a failure, reopen from the stored files (and a possibly new anchor)
+            }
+        }
+    }
+
+    private State refreshOnce(MirrorSource source, TrustAnchor anchor, long[] stored)
+            throws IOException, TrustException, StoreException {
         Instant start = Instant.now();
         RepositoryDirectory mirror = RepositoryDirectory.repository(mirrorDir);
-        Verifier verifier = trust.open(anchor, mirror);
+        // One verifier for the mirror's life: its trusted state is what it saved in mirrorDir (only this
+        // method writes there, serialized), so reopening it each time only re-read and re-verified the
+        // stored files: most of a no-change sync of 10,000 releases (BENCHMARKS.md, sync). The anchor
+        // matters only while no root is stored; a failed open leaves none.
+        if (verifier == null) {
+            verifier = trust.open(anchor, mirror);
+        }
         TrustedMetadata metadata = verifier.refresh(source, start);
         Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
         java.util.List<PatchRelease> releases = new java.util.ArrayList<>();
+        // Modules to fetch, by digest (two targets with the same bytes are fetched once).
+        Map<Sha256, VerifiedTarget> needed = new LinkedHashMap<>();
+        // Incremental: a delegated role whose version the new snapshot still lists, under the same root
+        // and top-level targets (so the same delegation keys), is the file verified last time; reuse it
+        // while it has not expired instead of parsing and verifying it again. Releases the last complete
+        // update verified, stored and put in the catalog need neither a blob check nor a catalog write.
+        // A no-change sync of 10,000 releases is then a timestamp and a listing (BENCHMARKS.md, sync).
+        State prev = state;
+        boolean sameDelegations = prev != null && prev.metadata().root().equals(metadata.root())
+                && prev.metadata().targetsVersion() == metadata.targetsVersion();
+        java.util.Set<PatchRelease> known = prev == null ? java.util.Set.of() : new java.util.HashSet<>(prev.releases());
         for (String role : metadata.delegatedRoles().keySet()) {
             if (!source.wantsRole(role)) {
                 continue;
             }
-            DelegatedTargets targets = verifier.delegatedTargets(role, source, start);
+            DelegatedTargets old = sameDelegations ? prev.roles().get(role) : null;
+            DelegatedTargets targets = old != null && old.version() == metadata.delegatedRoles().get(role)
+                    && start.isBefore(old.expires()) ? old : verifier.delegatedTargets(role, source, start);
             roles.put(role, targets);
             for (VerifiedTarget target : targets.targets().values()) {
                 if (target.patch().isPresent() && source.wantsRelease(target.patch().get())) {
-                    if (storeBlob(source, target, target.patch().get().sha256())) {
-                        stored[0]++;
+                    if (known.contains(target.patch().get())) {
+                        releases.add(target.patch().get()); // stored and in the catalog since the last update
+                        continue;
+                    }
+                    if (!blobs.exists(target.patch().get().sha256()) && needed.putIfAbsent(target.patch().get().sha256(), target) == null) {
                         stored[1] += target.length();
                     }
                     releases.add(target.patch().get());
                 }
             }
         }
+        storeBlobs(source, needed.values());
+        stored[0] = needed.size();
         String rootJson = mirror.load(RoleName.ROOT).map(MetadataFile::content)
                 .map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow();
         // Metadata and module bytes are complete and verified: only now may the catalog offer them.
-        int added = 0;
-        for (PatchRelease release : releases) {
-            if (catalog.add(release)) {
-                added++;
-                LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
-                        release.version(), release.revoked() ? " (revoked)" : "");
-            }
+        // One transaction: one durable commit for a sync of thousands (BENCHMARKS.md, sync).
+        java.util.List<PatchRelease> addedReleases = catalog.addAll(releases.stream().filter(r -> !known.contains(r)).toList());
+        int added = addedReleases.size();
+        for (PatchRelease release : addedReleases) {
+            LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
+                    release.version(), release.revoked() ? " (revoked)" : "");
         }
         State next = new State(metadata, Map.copyOf(roles), rootJson, start, java.util.List.copyOf(releases), added);
         state = next;
@@ -326,11 +365,61 @@ public class PublisherMirror implements CatalogMirror {
         }
     }
 
-    /** @return whether it was stored now (false: it was there) */
-    private boolean storeBlob(MirrorSource source, VerifiedTarget target, Sha256 sha256) throws IOException, StoreException {
-        if (blobs.exists(sha256)) {
-            return false;
+    /**
+     * Stores the modules, {@link MirrorSource#parallelism()} at a time: downloads overlap with
+     * each other's verification and fsyncs (measured in BENCHMARKS.md: one at a time spent most
+     * of a sync waiting for fsync). The first failure stops the others and is thrown; modules
+     * stored before it stay (they are verified, and the next run does not fetch them again).
+     */
+    private void storeBlobs(MirrorSource source, java.util.Collection<VerifiedTarget> targets)
+            throws IOException, StoreException {
+        int threads = Math.max(1, Math.min(source.parallelism(), targets.size()));
+        if (threads == 1) {
+            for (VerifiedTarget t : targets) {
+                storeBlob(source, t);
+            }
+            return;
         }
+        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "patchfleet-mirror-download");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.concurrent.CompletionService<Void> done = new java.util.concurrent.ExecutorCompletionService<>(pool);
+            for (VerifiedTarget t : targets) {
+                done.submit(() -> {
+                    storeBlob(source, t);
+                    return null;
+                });
+            }
+            for (int i = 0; i < targets.size(); i++) {
+                try {
+                    done.take().get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof IOException io) {
+                        throw io;
+                    }
+                    if (cause instanceof StoreException se) {
+                        throw se;
+                    }
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IOException(cause);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while storing modules");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void storeBlob(MirrorSource source, VerifiedTarget target) throws IOException, StoreException {
+        Sha256 sha256 = target.patch().orElseThrow().sha256();
         try (InputStream in = source.openTarget(target)) {
             // The blob store checks the digest and the length cap; the exact length is checked here.
             BlobInfo info = blobs.put(in, Optional.of(sha256), target.length());
@@ -340,7 +429,6 @@ public class PublisherMirror implements CatalogMirror {
                         + target.length());
             }
         }
-        return true;
     }
 
     /** The publisher repository folder as a source. */

@@ -1,5 +1,7 @@
 package io.patchfleet.server.machines.internal;
 
+import java.nio.charset.StandardCharsets;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,11 +52,15 @@ import io.patchfleet.store.api.TierStore;
  */
 @Component(immediate = true, service = {})
 public final class SyncApi {
-    /** How long the per-tier answer is reused: a sync makes one blob request per module. */
-    private static final long CACHE_NANOS = 2_000_000_000L;
 
-    record Listing(long at, List<Map<String, Object>> releases, List<Map<String, Object>> withdrawn, Set<Sha256> blobs,
-            List<String> tiers) {}
+    /**
+     * One tier's answer, with what it was computed from: the catalog's answers per tier (the same list
+     * instances while the catalog has not changed: the store caches them until its next write) and the
+     * mirror's state. While those are the same objects the listing is reused, and its ETag lets a
+     * downstream's no-change sync skip the body (304).
+     */
+    record Listing(List<Object> from, List<Map<String, Object>> releases, List<Map<String, Object>> withdrawn,
+            Set<Sha256> blobs, List<String> tiers, String etag) {}
 
     private final PublisherMirror mirror;
     private final PatchCatalog catalog;
@@ -90,7 +96,13 @@ public final class SyncApi {
 
     List<Route> routes() {
         return List.of(route("/v1/sync/metadata/{file}", metadata::handle),
-                route("/v1/sync/releases", r -> ApiResponse.ok(releasesView(listing(tier(r))))),
+                route("/v1/sync/releases", r -> {
+                    Listing l = listing(tier(r));
+                    if (r.header("If-None-Match").map(l.etag()::equals).orElse(false)) {
+                        return ApiResponse.empty(304).withHeader("ETag", l.etag());
+                    }
+                    return ApiResponse.ok(releasesView(l)).withHeader("ETag", l.etag());
+                }),
                 route("/v1/sync/blobs/{sha256}", r -> {
                     Sha256 sha;
                     try {
@@ -125,13 +137,21 @@ public final class SyncApi {
     }
 
     Listing listing(TierName tier) throws ApiException {
-        Listing cached = cache.get(tier.value());
-        if (cached != null && System.nanoTime() - cached.at() < CACHE_NANOS) {
-            return cached;
-        }
         try {
             List<Tier> ordered = new ArrayList<>(tiers.tiers());
             ordered.sort(java.util.Comparator.comparingInt(Tier::position));
+            List<Object> from = new ArrayList<>();
+            List<List<PatchRelease>> available = new ArrayList<>();
+            for (Tier t : ordered) {
+                List<PatchRelease> l = catalog.findAvailableTo(t.name());
+                available.add(l);
+                from.add(l);
+            }
+            from.add(mirror.current().orElse(null));
+            Listing cached = cache.get(tier.value());
+            if (cached != null && sameObjects(cached.from(), from)) {
+                return cached;
+            }
             int tokenTier = -1;
             for (int i = 0; i < ordered.size(); i++) {
                 if (ordered.get(i).name().equals(tier)) {
@@ -146,7 +166,7 @@ public final class SyncApi {
             Map<String, Integer> highest = new HashMap<>();
             Map<String, PatchRelease> byTarget = new HashMap<>();
             for (int i = 0; i < ordered.size(); i++) {
-                for (PatchRelease r : catalog.findAvailableTo(ordered.get(i).name())) {
+                for (PatchRelease r : available.get(i)) {
                     highest.put(r.targetName(), i);
                     byTarget.put(r.targetName(), r);
                 }
@@ -173,12 +193,34 @@ public final class SyncApi {
                 }
             }
             List<String> names = ordered.stream().map(t -> t.name().value()).toList();
-            Listing l = new Listing(System.nanoTime(), List.copyOf(releases), List.copyOf(withdrawn), Set.copyOf(allowed), names);
+            java.security.MessageDigest md = Sha256.newDigest();
+            for (Map<String, Object> m : releases) {
+                md.update((m.get("target") + " " + m.get("sha256") + " " + m.get("tier") + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            md.update("withdrawn\n".getBytes(StandardCharsets.UTF_8));
+            for (Map<String, Object> m : withdrawn) {
+                md.update((m.get("target") + " " + m.get("sha256") + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            md.update(String.join(" ", names).getBytes(StandardCharsets.UTF_8));
+            String etag = "\"" + Sha256.ofDigest(md.digest()).hex() + "\"";
+            Listing l = new Listing(from, List.copyOf(releases), List.copyOf(withdrawn), Set.copyOf(allowed), names, etag);
             cache.put(tier.value(), l);
             return l;
         } catch (StoreException e) {
             throw new ApiException(503, "unavailable", "The server's storage is unavailable; retry later");
         }
+    }
+
+    private static boolean sameObjects(List<Object> a, List<Object> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @FunctionalInterface

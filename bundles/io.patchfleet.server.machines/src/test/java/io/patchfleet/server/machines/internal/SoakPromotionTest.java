@@ -43,6 +43,11 @@ class SoakPromotionTest {
         }
 
         @Override
+        public List<PatchRelease> findAll() {
+            return List.copyOf(releases);
+        }
+
+        @Override
         public boolean promote(KernelId kernel, long version, TierName tier) {
             return !tier.equals(promotedTo.put(kernel + "#" + version, tier));
         }

@@ -47,8 +47,30 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public boolean add(PatchRelease release) throws StoreException {
         Objects.requireNonNull(release, "release");
-        PatchRelease stored = release.withRevoked(false);
+        return db.inCatalogWrite(c -> add(c, release));
+    }
+
+    /** One transaction for all: a sync of thousands of releases is one durable commit, not thousands. */
+    @Override
+    public List<PatchRelease> addAll(List<PatchRelease> releases) throws StoreException {
+        releases.forEach(r -> Objects.requireNonNull(r, "release"));
+        if (releases.isEmpty()) {
+            return List.of();
+        }
         return db.inCatalogWrite(c -> {
+            List<PatchRelease> changed = new java.util.ArrayList<>();
+            for (PatchRelease r : releases) {
+                if (add(c, r)) {
+                    changed.add(r);
+                }
+            }
+            return changed;
+        });
+    }
+
+    private boolean add(Connection c, PatchRelease release) throws SQLException, StoreException {
+        PatchRelease stored = release.withRevoked(false);
+        {
             Optional<Row> existing = find(c, release.kernel(), release.version());
             if (existing.isPresent()) {
                 if (!existing.get().release.withRevoked(false).equals(withMicros(stored))) {
@@ -86,7 +108,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
                 }
             }
             return true;
-        });
+        }
     }
 
     private static PatchRelease withMicros(PatchRelease r) {
@@ -175,12 +197,20 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public List<PatchRelease> findAvailableTo(TierName tier) throws StoreException {
         Objects.requireNonNull(tier, "tier");
-        return db.inTransaction(c -> {
+        // Cached until the next catalog or tier write (StoreCaches): the sync API lists every tier for each
+        // downstream's sync, and the same answer (the same list) tells it nothing changed.
+        return db.caches().catalog(List.of("available-to", tier), key -> db.inTransaction(c -> {
             int position = Tiers.position(c, tier);
-            return releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
+            return List.copyOf(releases(c, "SELECT " + COLUMNS + " FROM patch_releases r JOIN tiers t ON t.tier_name = r.promoted_to"
                     + " WHERE r.revoked = FALSE AND t.tier_position >= ? ORDER BY r.kernel_release, r.kernel_arch,"
-                    + " r.kernel_flavour, r.kernel_build, r.patch_version", position);
-        });
+                    + " r.kernel_flavour, r.kernel_build, r.patch_version", position));
+        }));
+    }
+
+    @Override
+    public List<PatchRelease> findAll() throws StoreException {
+        return db.inTransaction(c -> releases(c, "SELECT " + COLUMNS + " FROM patch_releases r ORDER BY r.kernel_release,"
+                + " r.kernel_arch, r.kernel_flavour, r.kernel_build, r.patch_version"));
     }
 
     @Override

@@ -103,6 +103,10 @@ public final class HttpSync implements SyncService {
         @AttributeDefinition(description = "Seconds an answer may take to start, or a download may stall, before the run fails", min = "1")
         long read_timeout_seconds() default 60;
 
+        @AttributeDefinition(description = "Modules downloaded at once (connections to the upstream); 1: one after another",
+                min = "1", max = "32")
+        int download_parallelism() default 4;
+
         @AttributeDefinition(description = "Keep only these architectures (x86_64, aarch64); empty: all")
         String[] architectures() default {};
 
@@ -141,6 +145,12 @@ public final class HttpSync implements SyncService {
     /** Guarded by {@link #lock}. */
     private final Map<String, Object> status;
     private volatile HttpUpstream running;
+    /** The last complete run's listing (sync thread only), reused when the upstream answers 304. */
+    private HttpUpstream.Listing lastListing;
+    private String lastListingKey;
+    /** Guarded by {@link #lock}. */
+    private HttpClient client;
+    private String clientKey;
     private volatile boolean queued;
 
     @Activate
@@ -283,7 +293,9 @@ public final class HttpSync implements SyncService {
         LOG.info("Sync run {} from {} started", run, c.upstream_url());
         try {
             source.step = "listing";
-            source.loadListing();
+            String listingKey = c.upstream_url() + "|" + c.token();
+            HttpUpstream.Listing previous = listingKey.equals(lastListingKey) ? lastListing : null;
+            HttpUpstream.Listing listing = source.loadListing(Optional.ofNullable(previous));
             source.step = "metadata";
             MirrorResult result = mirror.update(source, anchor(c));
             source.step = "catalog";
@@ -295,6 +307,8 @@ public final class HttpSync implements SyncService {
                     return false;
                 }
             });
+            lastListing = listing; // kept only after a complete run: a failed one re-reads it whole
+            lastListingKey = listingKey;
             record(run, start, source, new Object[] {result, changes}, null);
         } catch (SyncException e) {
             record(run, start, source, null, e);
@@ -407,10 +421,7 @@ public final class HttpSync implements SyncService {
         if (c.token().isBlank()) {
             throw new IllegalArgumentException("no sync token configured (" + PID + ".cfg: token)");
         }
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(c.connect_timeout_seconds()))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        proxy(c, base).ifPresent(b::proxy);
-        return new HttpUpstream(b.build(), base, c.token().trim(), Duration.ofSeconds(c.read_timeout_seconds()),
+        return new HttpUpstream(client(c, base), base, c.token().trim(), Duration.ofSeconds(c.read_timeout_seconds()),
                 syncDir.resolve("partial"), watchdog,
                 SyncFilter.of(c.architectures(), c.flavours(), c.min_kernel_version(), c.kernel_series()), r -> {
                     try {
@@ -418,7 +429,28 @@ public final class HttpSync implements SyncService {
                     } catch (StoreException e) {
                         return false;
                     }
-                });
+                }, c.download_parallelism());
+    }
+
+    /**
+     * One HTTP client for every run while its settings stay the same: building one (TLS context,
+     * selector thread) took longer than a whole no-change sync, and its connections are reused.
+     * HTTP/1.1: the sync API is served as such, and an h2c upgrade offer on every request only
+     * adds headers.
+     */
+    private HttpClient client(Config c, URI base) {
+        String key = c.connect_timeout_seconds() + "|" + base.getScheme() + "|" + c.proxy() + "|" + c.no_proxy() + "|"
+                + env("http_proxy") + "|" + env("https_proxy") + "|" + env("no_proxy");
+        synchronized (lock) {
+            if (client == null || !key.equals(clientKey)) {
+                HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(c.connect_timeout_seconds()))
+                        .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1);
+                proxy(c, base).ifPresent(b::proxy);
+                client = b.build();
+                clientKey = key;
+            }
+            return client;
+        }
     }
 
     /** The configured proxy, else the environment's; {@code no.proxy} hosts go direct. */
@@ -521,6 +553,13 @@ public final class HttpSync implements SyncService {
             v.put("run", number(v.get("run")) + ("queued".equals(v.get("state")) ? 1 : 0));
             return ApiResponse.json(202, v);
         }), route("GET", "/v1/admin/sync/status", "auditor", r -> ApiResponse.ok(view())),
+                route("GET", "/v1/admin/store/verify", "auditor", r -> {
+                    try {
+                        return ApiResponse.ok(new StoreVerification(catalog, blobs, syncDir.resolve("partial")).run());
+                    } catch (StoreException | IOException e) {
+                        throw new ApiException(503, "unavailable", "The store cannot be read: " + e.getMessage());
+                    }
+                }),
                 route("GET", "/v1/admin/sync/export", "operator", this::export),
                 route("POST", "/v1/admin/sync/import", "operator", this::importBundle));
     }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +58,7 @@ final class HttpUpstream implements MirrorSource {
     private final ScheduledExecutorService watchdog;
     private final SyncFilter filter;
     private final java.util.function.Predicate<PatchRelease> haveLocally;
+    private final int parallelism;
     final AtomicLong metadataFiles = new AtomicLong();
     final AtomicLong metadataBytes = new AtomicLong();
     final AtomicLong blobs = new AtomicLong();
@@ -66,7 +68,9 @@ final class HttpUpstream implements MirrorSource {
     private List<Listed> withdrawn = List.of();
 
     HttpUpstream(HttpClient http, URI base, String token, Duration readTimeout, Path partialDir,
-            ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally) {
+            ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally,
+            int parallelism) {
+        this.parallelism = Math.max(1, parallelism);
         this.http = http;
         this.base = base;
         this.token = token;
@@ -82,10 +86,24 @@ final class HttpUpstream implements MirrorSource {
         return base.toString();
     }
 
-    /** Reads {@code /v1/sync/releases}: what the token's tier may have, and what the upstream withdrew. */
-    void loadListing() throws IOException {
-        HttpResponse<InputStream> r = send("/v1/sync/releases", Optional.empty());
+    /** A listing as read, with its ETag: the next run asks with If-None-Match and reuses it on 304. */
+    record Listing(String etag, Map<String, Listed> listed, List<Listed> withdrawn) {}
+
+    /**
+     * Reads {@code /v1/sync/releases}: what the token's tier may have, and what the upstream withdrew.
+     * With {@code previous} (the last run's listing from this upstream and token) the request is
+     * conditional, and an unchanged listing (304) is not sent again: 10,000 releases are ~1 MB.
+     */
+    Listing loadListing(Optional<Listing> previous) throws IOException {
+        Optional<String> etag = previous.map(Listing::etag).filter(e -> !e.isEmpty());
+        HttpResponse<InputStream> r = send("/v1/sync/releases", Optional.empty(), etag);
         try (InputStream in = r.body()) {
+            if (r.statusCode() == 304 && previous.isPresent()) {
+                in.transferTo(OutputStream.nullOutputStream());
+                listed = previous.get().listed();
+                withdrawn = previous.get().withdrawn();
+                return previous.get();
+            }
             if (r.statusCode() != 200) {
                 throw failure(r.statusCode(), "/v1/sync/releases");
             }
@@ -99,8 +117,9 @@ final class HttpUpstream implements MirrorSource {
             for (JsonNode n : root.path("withdrawn")) {
                 w.add(new Listed(n.path("target").asText(), n.path("sha256").asText(), ""));
             }
-            listed = map;
+            listed = Map.copyOf(map);
             withdrawn = List.copyOf(w);
+            return new Listing(r.headers().firstValue("ETag").orElse(""), listed, withdrawn);
         }
     }
 
@@ -110,6 +129,12 @@ final class HttpUpstream implements MirrorSource {
 
     List<Listed> withdrawn() {
         return withdrawn;
+    }
+
+    /** Modules download on this many connections at once; {@link #openTarget} is thread-safe. */
+    @Override
+    public int parallelism() {
+        return parallelism;
     }
 
     @Override
@@ -163,13 +188,25 @@ final class HttpUpstream implements MirrorSource {
             Files.delete(part);
             have = 0;
         }
+        java.security.MessageDigest digest = null;
         if (have < target.length()) {
-            download(sha, part, have, target.length());
+            digest = download(sha, part, have, target.length());
         }
         try {
-            TargetVerification.verify(target, part);
+            if (digest != null && target.hashes().keySet().equals(Set.of("sha256"))) {
+                // Downloaded whole in this call: its SHA-256 was computed on the way in (one pass over
+                // the bytes instead of two; hashing is most of a sync's CPU, see BENCHMARKS.md).
+                target.checkContent(Files.size(part), io.patchfleet.model.Sha256.ofDigest(digest.digest()));
+            } else {
+                TargetVerification.verify(target, part); // resumed, or more hashes signed than SHA-256
+            }
         } catch (TargetMismatchException e) {
             Files.deleteIfExists(part);
+            if (have > 0) {
+                // A resumed file whose kept part was bad (the .part is not fsynced: after a power loss its
+                // tail may be zeros): fetch it once more from the start before calling the upstream wrong.
+                return openTarget(target);
+            }
             throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
                     "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
         }
@@ -192,7 +229,8 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
-    private void download(String sha, Path part, long have, long length) throws IOException {
+    /** @return the SHA-256 of the whole file if it was downloaded from its first byte, else {@code null} */
+    private java.security.MessageDigest download(String sha, Path part, long have, long length) throws IOException {
         Optional<String> range = have > 0 ? Optional.of("bytes=" + have + "-") : Optional.empty();
         HttpResponse<InputStream> r = send("/v1/sync/blobs/" + sha, range);
         try (InputStream in = r.body()) {
@@ -205,6 +243,7 @@ final class HttpUpstream implements MirrorSource {
             } else {
                 throw failure(r.statusCode(), "module " + sha);
             }
+            java.security.MessageDigest digest = have == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
             AtomicLong lastProgress = new AtomicLong(System.nanoTime());
             ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
                 if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
@@ -236,6 +275,9 @@ final class HttpUpstream implements MirrorSource {
                                 + " bytes to go; the download resumes at the next sync");
                     }
                     out.write(buf, 0, n);
+                    if (digest != null) {
+                        digest.update(buf, 0, n);
+                    }
                     remaining -= n;
                     bytes.addAndGet(n);
                     lastProgress.set(System.nanoTime());
@@ -243,16 +285,23 @@ final class HttpUpstream implements MirrorSource {
             } finally {
                 guard.cancel(false);
             }
-            try (var ch = java.nio.channels.FileChannel.open(part, StandardOpenOption.WRITE)) {
-                ch.force(true); // a resumed download after kill -9 starts from bytes that are on disk
-            }
+            // No fsync here: the bytes are verified against the signed digest before use and then
+            // stored durably by the blob store; after kill -9 the page cache still holds them, and a
+            // part damaged by a power loss fails verification and is fetched again. (An fsync per
+            // module here was the largest wait of a sync, see BENCHMARKS.md.)
+            return digest;
         }
     }
 
     private HttpResponse<InputStream> send(String path, Optional<String> range) throws IOException {
+        return send(path, range, Optional.empty());
+    }
+
+    private HttpResponse<InputStream> send(String path, Optional<String> range, Optional<String> ifNoneMatch) throws IOException {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout).GET()
                 .header("Authorization", "Bearer " + token).header("User-Agent", "patchfleet-sync");
         range.ifPresent(v -> b.header("Range", v));
+        ifNoneMatch.ifPresent(v -> b.header("If-None-Match", v));
         try {
             return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {

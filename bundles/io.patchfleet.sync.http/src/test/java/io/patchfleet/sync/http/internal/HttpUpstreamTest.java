@@ -112,7 +112,7 @@ class HttpUpstreamTest {
     private HttpUpstream upstream(String token, Duration readTimeout) {
         URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
         return new HttpUpstream(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), base, token, readTimeout,
-                dir.resolve("partial"), watchdog, SyncFilter.ALL, r -> false);
+                dir.resolve("partial"), watchdog, SyncFilter.ALL, r -> false, 1);
     }
 
     private static SyncException.Reason reason(IOException e) {
