@@ -127,6 +127,11 @@ final class ServerFakes {
             this.tiers = List.copyOf(tiers);
         }
 
+        @Override
+        public List<PatchRelease> findAll() {
+            return List.copyOf(releases.values());
+        }
+
         private static String key(KernelId kernel, long version) {
             return kernel + "#" + version;
         }
@@ -236,6 +241,12 @@ final class ServerFakes {
         @Override
         public boolean delete(Sha256 sha256) {
             return blobs.remove(sha256) != null;
+        }
+
+        @Override
+        public io.patchfleet.store.api.BlobInventory inventory() {
+            return new io.patchfleet.store.api.BlobInventory(
+                    blobs.entrySet().stream().map(e -> new BlobInfo(e.getKey(), e.getValue().length)).toList(), List.of(), List.of());
         }
     }
 }
