@@ -15,6 +15,8 @@
 #   FULL_CHAIN=0      1: every built-in rollout policy configured for the fleet's tier (waves at
 #                     100 %, a health gate, an always-open maintenance window, delay 0 with a
 #                     cutoff, a pin for a tag nobody has), to measure the chain's cost (issue 8)
+#   FLOOR_SECONDS=0   N: after health, N s of GET on an unknown route (404): the HTTP stack's floor
+#   JFR=1             0: no JFR recording (its samples cost the server a little CPU)
 #   FOLD_SECONDS=900  how often the last-seen journal is folded into the database (the product's
 #                     default); set it below DURATION to include a fold's cost in the measurement
 #   HEAP=4g           server heap for the run, fixed (-Xms = -Xmx: a heap that grows does so through
