@@ -291,8 +291,9 @@ public class RouterServlet extends HttpServlet {
         if (declared == 0) {
             return new byte[0];
         }
-        if (declared > 0) {
+        if (declared > 0 && declared <= 16 << 20) {
             // The usual case: read straight into a body-sized array (no copy buffer, no growth).
+            // Larger declared bodies (a limit raised past 16 MB) take the growing path below.
             byte[] body = new byte[(int) declared];
             try (InputStream in = req.getInputStream()) {
                 int off = 0;
