@@ -39,4 +39,13 @@ final class Fixtures {
         return new StoredReport(new MachineReport(id, kernel, state, version, "1.0.0", T0.minusSeconds(86_400),
                 Duration.ofHours(24), List.of(events)), at);
     }
+
+    /** Waits (up to 60 s) until the database's fleet index has loaded every machine. */
+    static void awaitIndex(Database db) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (!db.fleet().complete()) {
+            org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() < deadline, "fleet index not loaded within 60 s");
+            Thread.sleep(10);
+        }
+    }
 }

@@ -49,14 +49,6 @@ class FleetIndexAndJournalTest {
     @TempDir
     Path dir;
 
-    private static void awaitIndex(Database db) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!db.fleet().complete()) {
-            assertTrue(System.nanoTime() < deadline, "fleet index not loaded within 60 s");
-            Thread.sleep(10);
-        }
-    }
-
     private static StoredReport steady(MachineId id, Instant at, Duration uptime) {
         StoredReport base = report(id, K1, PatchState.APPLIED, 1, at);
         MachineReport r = base.report();
@@ -89,7 +81,7 @@ class FleetIndexAndJournalTest {
     @Test
     void steadyCheckInsGoToTheJournalAndEveryReaderSeesThem() throws Exception {
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcMachineStore machines = new JdbcMachineStore(db);
             MachineId a = MachineId.of("a");
             MachineId b = MachineId.of("b");
@@ -132,7 +124,7 @@ class FleetIndexAndJournalTest {
     @Test
     void theFoldNeverMovesLastSeenBackwards() throws Exception {
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcMachineStore machines = new JdbcMachineStore(db);
             MachineId a = MachineId.of("a");
             machines.enroll(new Machine(a, EDGE, Set.of(), T0));
@@ -151,7 +143,7 @@ class FleetIndexAndJournalTest {
     void aTornJournalTailLosesOnlyWhatWasNeverAcknowledged() throws Exception {
         MachineId a = MachineId.of("a");
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcMachineStore machines = new JdbcMachineStore(db);
             machines.enroll(new Machine(a, EDGE, Set.of(), T0));
             machines.recordReport(report(a, K1, PatchState.APPLIED, 1, T0));
@@ -184,7 +176,7 @@ class FleetIndexAndJournalTest {
         var settings = new Database.Settings(Database.Settings.embedded(dir).url(), "SA", "", 4, Duration.ofSeconds(5),
                 Duration.ofHours(1), 1024);
         try (Database db = new Database(settings, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcMachineStore machines = new JdbcMachineStore(db);
             List<MachineId> ids = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
@@ -214,7 +206,7 @@ class FleetIndexAndJournalTest {
         List<String> credentials = new ArrayList<>();
         IssuedToken token;
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcEnrollmentStore enrollment = new JdbcEnrollmentStore(db);
             token = enrollment.createToken(EDGE, T0.plusSeconds(86_400), 1000, "", "test");
             db.inTransaction(c -> {
@@ -249,7 +241,7 @@ class FleetIndexAndJournalTest {
                 }
             }
             String fresh = enrollment.enroll(token.secret(), MachineId.of("z-new"), Set.of()).credential();
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
 
             assertEquals(fleet - removed.size() + 1, db.fleet().size(), "every machine in memory, no removed one");
             // A rotated machine's previous credential works until its new one is first used.

@@ -52,21 +52,13 @@ class MachineDecisionTest {
         });
     }
 
-    private static void awaitIndex(Database db) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!db.fleet().complete()) {
-            assertTrue(System.nanoTime() < deadline, "fleet index not loaded within 60 s");
-            Thread.sleep(10);
-        }
-    }
-
     @Test
     void aDecisionIsWrittenOnlyWhenItChangesAndSurvivesARestart() throws Exception {
         MachineId a = MachineId.of("a");
         MachineId b = MachineId.of("b");
         RolloutDecision window = hold("maintenance window nightly opens 2026-03-02 02:00 UTC", Duration.ofHours(16));
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             JdbcMachineStore machines = new JdbcMachineStore(db);
             machines.enroll(new Machine(a, STABLE, Set.of(), T0));
             machines.enroll(new Machine(b, STABLE, Set.of(), T0));
@@ -107,7 +99,7 @@ class MachineDecisionTest {
             assertEquals("hold", a1.outcome());
             assertEquals(window.reason(), a1.reason());
             assertEquals(Optional.of(T0.plus(Duration.ofHours(40))), a1.notBefore());
-            awaitIndex(db);
+            Fixtures.awaitIndex(db);
             assertEquals(Optional.of(a1), machines.lastDecision(a), "the index loaded the decision");
             assertFalse(machines.recordDecision(a, a1), "the loaded decision is compared, so no write after a restart");
             assertEquals("wave 2 of patch 3 opens later", machines.lastDecision(b).orElseThrow().reason(),
