@@ -350,7 +350,7 @@ slog | grep -aEq "^PF-E2E probe wrong-release refused finit_module-calls=0 reaso
 # it loads it, and the probe unloaded it again.
 if slog | grep -aEq '^PF-E2E probe wrong-release kernel-errno=0$'; then
   slog | grep -aEq '^PF-E2E probe wrong-release kernel-loaded-it; disabled and unloaded' \
-    || fail "the probe could not unload the module the kernel loaded"
+    || fail "the probe could not unload the module the kernel loaded: $(slog | grep -a '^PF-E2E probe wrong-release kernel-loaded-it' | tail -1)"
   kernel_says="the kernel itself would have loaded it (CONFIG_MODVERSIONS ignores the release in vermagic)"
 else
   slog | grep -aEq '^PF-E2E probe wrong-release kernel-errno=8$' || fail "unexpected kernel answer to the module for $other"

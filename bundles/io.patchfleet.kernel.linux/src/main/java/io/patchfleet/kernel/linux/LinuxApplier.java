@@ -493,7 +493,17 @@ public final class LinuxApplier implements KernelApplier {
             if (!isLivepatchModule(patchName)) {
                 throw new KernelException(NOT_FOUND, "no livepatch module " + patchName + " is loaded");
             }
+            // A patch that is still enabled answers EAGAIN at once: the caller must disable it
+            // first. Once its livepatch directory is gone the kernel drops its module reference a
+            // moment later, from a work queue, so EAGAIN/EBUSY then is retried within the reverse
+            // timeout instead of failing a disable-then-unload that is all but done.
+            long deadline = System.nanoTime() + settings.reverseTimeout().toNanos();
             int errno = deleteModule(patchName);
+            while ((errno == Errno.EAGAIN || errno == Errno.EBUSY) && !Files.exists(livepatch.resolve(patchName))
+                    && deadline - System.nanoTime() > 0) {
+                pause(Math.min(settings.pollInterval().toNanos(), deadline - System.nanoTime()));
+                errno = deleteModule(patchName);
+            }
             if (errno != 0) {
                 throw ErrnoMapping.unloadFailure(errno, patchName);
             }

@@ -211,6 +211,43 @@ class LinuxApplierOnSimulatedKernelTest {
     }
 
     @Test
+    void anUnloadJustAfterTheDisableWaitsForTheKernelToDropItsReference() throws Exception {
+        // The real kernel removes the livepatch directory first and drops the module reference a
+        // moment later from a work queue; delete_module in between answers EAGAIN.
+        AtomicInteger lingering = new AtomicInteger(3);
+        AtomicInteger deletes = new AtomicInteger();
+        kernel = new SimulatedKernel(root,
+                SimulatedKernel.Settings.defaults().withBehaviour(SimulatedKernel.Behaviour.NORMAL.withTransitionTime(FAST)));
+        LinuxApplier applier = new LinuxApplier(root, new KernelCalls() {
+            @Override
+            public Uname uname() throws IOException {
+                return kernel.uname();
+            }
+
+            @Override
+            public int finitModule(Path module, String params, int flags) throws IOException {
+                return kernel.finitModule(module, params, flags);
+            }
+
+            @Override
+            public int deleteModule(String name, int flags) throws IOException {
+                deletes.incrementAndGet();
+                if (!Files.exists(root.resolve("sys/kernel/livepatch").resolve(name)) && lingering.getAndDecrement() > 0) {
+                    return Errno.EAGAIN;
+                }
+                return kernel.deleteModule(name, flags);
+            }
+        }, QUICK);
+        applier.apply(module("lkp_1"), "lkp_1", OPTIONS);
+        applier.disable("lkp_1", Duration.ofSeconds(3));
+
+        applier.unload("lkp_1");
+
+        assertFalse(loaded("lkp_1"));
+        assertEquals(4, deletes.get(), "three EAGAINs, then the unload");
+    }
+
+    @Test
     void onlyLivepatchModulesAreUnloaded() throws Exception {
         LinuxApplier applier = boot();
         assertEquals(0, kernel.finitModule(module("ext9", SimulatedModules.Flag.NOT_LIVEPATCH), "", 0));
