@@ -53,7 +53,26 @@ public class HttpMetrics extends PrometheusRegistry {
     }
 
     void record(String method, String route, int status, long nanos) {
-        requests.labelValues(method, route, Integer.toString(status)).inc();
-        durations.labelValues(method, route).observe(nanos / 1e9);
+        Series series = this.series.get(new SeriesKey(method, route, status));
+        if (series == null) {
+            series = new Series(requests.labelValues(method, route, Integer.toString(status)),
+                    durations.labelValues(method, route));
+            if (this.series.size() < 10_000) { // templates, methods and statuses are few; bounded anyway
+                this.series.put(new SeriesKey(method, route, status), series);
+            }
+        }
+        series.count().inc();
+        series.duration().observe(nanos / 1e9);
     }
+
+    /**
+     * The data points of each (method, route, status), looked up once: the library's own lookup
+     * builds a label list per call, on every request of the hot path.
+     */
+    private record SeriesKey(String method, String route, int status) {}
+
+    private record Series(io.prometheus.metrics.core.datapoints.CounterDataPoint count,
+            io.prometheus.metrics.core.datapoints.DistributionDataPoint duration) {}
+
+    private final java.util.concurrent.ConcurrentHashMap<SeriesKey, Series> series = new java.util.concurrent.ConcurrentHashMap<>();
 }

@@ -90,16 +90,32 @@ public class MachineMetrics {
     }
 
     void decision(Decision d) {
-        decisions.labelValues(d instanceof Decision.Offer ? "offer" : d instanceof Decision.Hold ? "hold" : "revert").inc();
+        outcome(d instanceof Decision.Offer ? "offer" : d instanceof Decision.Hold ? "hold" : "revert").inc();
     }
 
     void notModified() {
-        decisions.labelValues("not-modified").inc();
+        outcome("not-modified").inc();
     }
 
     /** Records a store call of the check-in path that started at {@code startNanos}. */
     void store(String operation, long startNanos) {
-        storeDurations.labelValues(operation).observe((System.nanoTime() - startNanos) / 1e9);
+        io.prometheus.metrics.core.datapoints.DistributionDataPoint p = operations.get(operation);
+        if (p == null) {
+            p = operations.computeIfAbsent(operation, storeDurations::labelValues);
+        }
+        p.observe((System.nanoTime() - startNanos) / 1e9);
+    }
+
+    // Data points looked up once per label (a handful of constants): the library's lookup builds
+    // a label list per call, several times per check-in.
+    private final java.util.concurrent.ConcurrentHashMap<String, io.prometheus.metrics.core.datapoints.CounterDataPoint> outcomes =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, io.prometheus.metrics.core.datapoints.DistributionDataPoint> operations =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private io.prometheus.metrics.core.datapoints.CounterDataPoint outcome(String outcome) {
+        io.prometheus.metrics.core.datapoints.CounterDataPoint p = outcomes.get(outcome);
+        return p != null ? p : outcomes.computeIfAbsent(outcome, decisions::labelValues);
     }
 
     private void countMachines() {
