@@ -630,7 +630,7 @@ public final class JdbcMachineStore implements MachineStore {
                 List<Long> ids = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("SELECT r.report_id FROM machine_reports r "
                         + "WHERE r.received_at < ? AND NOT EXISTS "
-                        + "(SELECT 1 FROM machines m WHERE m.last_report_id = r.report_id) "
+                        + "(SELECT 1 FROM machines m WHERE m.machine_id = r.machine_id AND m.last_report_id = r.report_id) "
                         + "ORDER BY r.report_id FETCH FIRST " + RETENTION_BATCH + " ROWS ONLY")) {
                     try (ResultSet rs = Sql.bind(ps, cutoff).executeQuery()) {
                         while (rs.next()) {
