@@ -86,26 +86,12 @@ public final class Database implements AutoCloseable {
         @AttributeDefinition(name = "Last-seen journal segment (MB)",
                 description = "A journal segment this large is folded before its interval ends", min = "1")
         long seen_segment_mb() default 256;
-
-        @AttributeDefinition(name = "Last-seen sync interval (ms)", description = "Steady-state check-ins are written to "
-                + "the last-seen journal before they are answered and flushed to disk (fsync) at least this often: a crash of "
-                + "the server loses none, a power loss at most this interval's last-seen times (each machine's next check-in "
-                + "restores its own). 0: flush before answering each check-in (slower: the check-in waits for the disk)",
-                min = "0", max = "60000")
-        long seen_sync_interval_ms() default 1000;
     }
 
     /** Everything a database needs, independent of OSGi (tests build it by hand). */
     public record Settings(String url, String user, String password, int poolSize, Duration acquireTimeout,
-            Duration seenFoldInterval, long seenSegmentBytes, Duration seenSyncInterval) {
-        /** The product's default last-seen sync interval (see {@code seen.sync.interval.ms}). */
-        public static final Duration SEEN_SYNC_INTERVAL = Duration.ofSeconds(1);
-
+            Duration seenFoldInterval, long seenSegmentBytes) {
         public Settings {
-            Objects.requireNonNull(seenSyncInterval, "seenSyncInterval");
-            if (seenSyncInterval.isNegative()) {
-                throw new IllegalArgumentException("the last-seen sync interval cannot be negative: " + seenSyncInterval);
-            }
             Objects.requireNonNull(seenFoldInterval, "seenFoldInterval");
             Objects.requireNonNull(url, "url");
             Objects.requireNonNull(user, "user");
@@ -115,11 +101,6 @@ public final class Database implements AutoCloseable {
                 throw new IllegalArgumentException("unsupported JDBC URL \"" + url
                         + "\": this provider runs HSQLDB (jdbc:hsqldb:...); PostgreSQL needs its own provider");
             }
-        }
-
-        public Settings(String url, String user, String password, int poolSize, Duration acquireTimeout,
-                Duration seenFoldInterval, long seenSegmentBytes) {
-            this(url, user, password, poolSize, acquireTimeout, seenFoldInterval, seenSegmentBytes, SEEN_SYNC_INTERVAL);
         }
 
         public Settings(String url, String user, String password, int poolSize, Duration acquireTimeout) {
@@ -201,8 +182,7 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         try {
-            this.seen = new SeenJournal(settings.journalDir(), this::fold, settings.seenFoldInterval(), settings.seenSegmentBytes(),
-                    settings.seenSyncInterval());
+            this.seen = new SeenJournal(settings.journalDir(), this::fold, settings.seenFoldInterval(), settings.seenSegmentBytes());
         } catch (StoreException | RuntimeException e) {
             shutdownQuietly();
             throw e;
@@ -270,7 +250,7 @@ public final class Database implements AutoCloseable {
         }
         return new Settings(url, config.user(), config.password(), config.pool_size(),
                 Duration.ofMillis(config.acquire_timeout_ms()), Duration.ofSeconds(config.seen_fold_interval_seconds()),
-                config.seen_segment_mb() << 20, Duration.ofMillis(config.seen_sync_interval_ms()));
+                config.seen_segment_mb() << 20);
     }
 
     /** The store's clock: receive times, token expiry, audit times. */

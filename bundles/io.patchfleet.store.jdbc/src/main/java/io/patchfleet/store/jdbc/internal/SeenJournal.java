@@ -34,23 +34,10 @@ import org.slf4j.LoggerFactory;
  * time the machine was seen and its uptime. Measured on the benchmark machine, HSQLDB spends
  * 90–160 µs of CPU per single-row UPDATE (statement log, MVCC row version, index re-link), even
  * on a narrow table; at 10,000 check-ins/s that is a whole core. Appending 40–60 bytes to a file
- * costs a few microseconds.
- *
- * <p><b>Durability</b>, one of two modes ({@code seen.sync.interval.ms}):
- * <ul>
- * <li><b>interval</b> (the default, 1,000 ms): {@link #append} writes its record to the segment
- *     file ({@code write(2)}: it is in the kernel's page cache when the call returns) and returns;
- *     the writer thread fsyncs the file once per interval. A {@code kill -9} of the server loses no
- *     acknowledged check-in; a power loss or kernel crash loses at most the last interval's
- *     last-seen times, which each machine's next check-in restores. The check-in thread never
- *     waits for a disk flush: measured on the benchmark machine, waiting for the group fsync (a
- *     park and a wake-up per check-in, plus the flush's latency) was the largest cost of a
- *     steady-state check-in after the HTTP stack itself.
- * <li><b>strict</b> (0): a caller returns only after the fsync that holds its record (group commit,
- *     as {@link ReportWriter} does for full reports), so not even a power loss loses an
- *     acknowledged check-in.
- * </ul>
- * Full reports (state changes, events) are always written strictly, through the database.
+ * costs a few microseconds, and one fsync covers every check-in that arrived meanwhile (group
+ * commit, as {@link ReportWriter} does for full reports). A caller of {@link #append} returns only
+ * after the fsync that holds its record, so a {@code kill -9} or power loss loses no acknowledged
+ * check-in: the journal is replayed at the next start.
  *
  * <p><b>Folding.</b> The journal is a series of segments {@code seen-N.journal}. The writer seals
  * the active segment when it is older than the fold interval or larger than its size limit; a
@@ -100,13 +87,6 @@ final class SeenJournal implements AutoCloseable {
     private final Path dir;
     private final Folder folder;
     private final long foldIntervalNanos;
-    /** 0: strict (fsync before acknowledging); else the longest time a written record waits for its fsync. */
-    private final long syncIntervalNanos;
-    /** Guards the active channel, its byte count and the active map against the writer's sealing. */
-    private final Object writeLock = new Object();
-    /** Interval mode: records written since the last fsync. */
-    private volatile boolean dirty;
-    private long lastSync = System.nanoTime();
     private final long maxSegmentBytes;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final CopyOnWriteArrayList<Segment> sealed = new CopyOnWriteArrayList<>();
@@ -129,15 +109,6 @@ final class SeenJournal implements AutoCloseable {
      * in-memory database), replays what an earlier run left and starts folding it.
      */
     SeenJournal(Path dir, Folder folder, Duration foldInterval, long maxSegmentBytes) throws StoreException {
-        this(dir, folder, foldInterval, maxSegmentBytes, Duration.ZERO);
-    }
-
-    /**
-     * @param syncInterval {@link Duration#ZERO}: strict (each acknowledged check-in is fsync'ed);
-     *     else the interval mode's longest wait of a written record for its fsync
-     */
-    SeenJournal(Path dir, Folder folder, Duration foldInterval, long maxSegmentBytes, Duration syncInterval) throws StoreException {
-        this.syncIntervalNanos = syncInterval.toNanos();
         this.dir = dir;
         this.folder = folder;
         this.foldIntervalNanos = foldInterval.toNanos();
@@ -169,17 +140,10 @@ final class SeenJournal implements AutoCloseable {
         foldThread.start();
     }
 
-    /**
-     * Records that {@code machineId} checked in at {@code at} with this uptime; on return the
-     * record is fsync'ed (strict mode) or written to the file, to be fsync'ed within the interval.
-     */
+    /** Records that {@code machineId} checked in at {@code at} with this uptime; durable on return. */
     void append(String machineId, Instant at, long uptimeMs) throws StoreException {
         if (closed) {
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "the machine store is closed");
-        }
-        if (syncIntervalNanos > 0) {
-            appendNow(machineId, new Seen(Seen.micros(at), uptimeMs));
-            return;
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         queue.add(new Pending(machineId, new Seen(Seen.micros(at), uptimeMs), done));
@@ -196,39 +160,6 @@ final class SeenJournal implements AutoCloseable {
                 throw s;
             }
             throw new StoreException(StoreException.Reason.UNAVAILABLE, "writing the check-in failed: " + e.getCause(), e.getCause());
-        }
-    }
-
-    /** Interval mode: one record as its own checksummed batch, written on the caller's thread. */
-    private void appendNow(String machineId, Seen seen) throws StoreException {
-        byte[] id = machineId.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate(8 + 2 + id.length + 16);
-        buf.position(8);
-        buf.putShort((short) id.length).put(id).putLong(seen.atMicros()).putLong(seen.uptimeMs());
-        int payload = buf.position() - 8;
-        CRC32C crc = new CRC32C();
-        crc.update(buf.array(), 8, payload);
-        buf.putInt(0, payload).putInt(4, (int) crc.getValue());
-        buf.flip();
-        synchronized (writeLock) {
-            if (closed) {
-                throw new StoreException(StoreException.Reason.UNAVAILABLE, "the machine store is closed");
-            }
-            if (channel != null) {
-                try {
-                    while (buf.hasRemaining()) {
-                        channel.write(buf);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    LOG.error("Last-seen journal write failed; the check-in is refused", e);
-                    reopenAfterFailure();
-                    throw new StoreException(StoreException.Reason.UNAVAILABLE,
-                            "the last-seen journal could not be written: " + e.getMessage(), e);
-                }
-                activeBytes += buf.limit();
-                dirty = true;
-            }
-            active.merge(machineId, seen, SeenJournal::newer);
         }
     }
 
@@ -304,18 +235,13 @@ final class SeenJournal implements AutoCloseable {
 
     private void writeLoop() {
         List<Pending> batch = new ArrayList<>();
-        long pollNanos = syncIntervalNanos > 0 ? Math.min(syncIntervalNanos, TimeUnit.MILLISECONDS.toNanos(100))
-                : TimeUnit.MILLISECONDS.toNanos(100);
         while (!closed) {
             try {
-                Pending first = queue.poll(pollNanos, TimeUnit.NANOSECONDS);
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, MAX_BATCH - 1);
                     writeBatch(batch);
-                }
-                if (dirty && System.nanoTime() - lastSync >= syncIntervalNanos) {
-                    syncActive();
                 }
                 maybeSeal();
             } catch (InterruptedException e) {
@@ -330,9 +256,7 @@ final class SeenJournal implements AutoCloseable {
                         p.done().completeExceptionally(failure);
                     }
                 });
-                synchronized (writeLock) {
-                    reopenAfterFailure();
-                }
+                reopenAfterFailure();
             } finally {
                 batch.clear();
             }
@@ -340,38 +264,7 @@ final class SeenJournal implements AutoCloseable {
         failQueued();
     }
 
-    /**
-     * Interval mode: fsync of the active segment, on the writer thread and outside the write lock
-     * (appenders keep writing meanwhile; only this thread closes the channel when it seals).
-     */
-    private void syncActive() throws IOException {
-        FileChannel c;
-        synchronized (writeLock) {
-            c = channel;
-            dirty = false;
-        }
-        lastSync = System.nanoTime();
-        if (c != null) {
-            try {
-                c.force(false);
-            } catch (java.nio.channels.ClosedChannelException e) {
-                // an appender's failed write sealed it (after a best-effort fsync); nothing to do
-            }
-        }
-    }
-
     private void writeBatch(List<Pending> batch) throws IOException {
-        synchronized (writeLock) {
-            writeBatchLocked(batch);
-        }
-        for (Pending p : batch) {
-            if (p.done() != null) {
-                p.done().complete(null);
-            }
-        }
-    }
-
-    private void writeBatchLocked(List<Pending> batch) throws IOException {
         if (channel != null) {
             int size = 0;
             for (Pending p : batch) {
@@ -406,29 +299,28 @@ final class SeenJournal implements AutoCloseable {
                 values.merge(p.machineId(), p.seen(), SeenJournal::newer);
             }
         }
+        for (Pending p : batch) {
+            if (p.done() != null) {
+                p.done().complete(null);
+            }
+        }
     }
 
     private void maybeSeal() throws IOException {
-        synchronized (writeLock) {
-            boolean due = foldRequested || activeBytes >= maxSegmentBytes
-                    || System.nanoTime() - activeSince >= foldIntervalNanos;
-            if (!due) {
-                return;
+        boolean due = foldRequested || activeBytes >= maxSegmentBytes
+                || System.nanoTime() - activeSince >= foldIntervalNanos;
+        if (!due) {
+            return;
+        }
+        if (!active.isEmpty()) {
+            Segment s = new Segment(activeSeq, activeFile, active);
+            if (channel != null) {
+                channel.close();
             }
-            if (!active.isEmpty()) {
-                Segment s = new Segment(activeSeq, activeFile, active);
-                if (channel != null) {
-                    if (syncIntervalNanos > 0) {
-                        channel.force(false); // a sealed segment is durable before it can be folded
-                        dirty = false;
-                    }
-                    channel.close();
-                }
-                sealed.add(s);
-                active = new ConcurrentHashMap<>();
-                if (dir != null) {
-                    openSegment(activeSeq + 1);
-                }
+            sealed.add(s);
+            active = new ConcurrentHashMap<>();
+            if (dir != null) {
+                openSegment(activeSeq + 1);
             }
         }
         activeSince = System.nanoTime();
@@ -457,11 +349,7 @@ final class SeenJournal implements AutoCloseable {
         }
         try {
             if (channel != null) {
-                try {
-                    channel.force(false); // best effort: what was written before the failure
-                } finally {
-                    channel.close();
-                }
+                channel.close();
             }
         } catch (IOException ignored) {
             // the segment is sealed as it is
@@ -609,13 +497,8 @@ final class SeenJournal implements AutoCloseable {
         }
         failQueued();
         try {
-            synchronized (writeLock) {
-                if (channel != null) {
-                    if (dirty) {
-                        channel.force(false); // interval mode: what was acknowledged is durable at a clean stop
-                    }
-                    channel.close();
-                }
+            if (channel != null) {
+                channel.close();
             }
         } catch (IOException e) {
             LOG.debug("Closing the last-seen journal: {}", e.toString());

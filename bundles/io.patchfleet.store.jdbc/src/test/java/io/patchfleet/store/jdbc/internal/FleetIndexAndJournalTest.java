@@ -172,44 +172,6 @@ class FleetIndexAndJournalTest {
     }
 
     @Test
-    void inIntervalModeTheRecordIsInTheFileWhenTheCheckInIsAnswered() throws Exception {
-        Path journal = dir.resolve("interval.seen");
-        // A sync interval of an hour: no fsync runs during the test, yet the record must already
-        // be written (page cache), which is what lets a kill -9 lose nothing acknowledged.
-        try (SeenJournal j = new SeenJournal(journal, batch -> { }, Duration.ofHours(1), 1 << 20, Duration.ofHours(1))) {
-            j.append("m1", T0.plusSeconds(5), 1234);
-            j.append("m1", T0.plusSeconds(65), 1294);
-            j.append("m2", T0.plusSeconds(7), 99);
-            assertEquals(T0.plusSeconds(65), j.get("m1").at(), "readers see it at once");
-            Path segment;
-            try (Stream<Path> files = Files.list(journal)) {
-                segment = files.filter(f -> f.getFileName().toString().endsWith(".journal")).findFirst().orElseThrow();
-            }
-            Map<String, SeenJournal.Seen> onFile = SeenJournal.read(segment);
-            assertEquals(T0.plusSeconds(65), onFile.get("m1").at());
-            assertEquals(1294, onFile.get("m1").uptimeMs());
-            assertEquals(T0.plusSeconds(7), onFile.get("m2").at());
-        }
-    }
-
-    @Test
-    void strictModeStillWorksEndToEnd() throws Exception {
-        var settings = new Database.Settings(Database.Settings.embedded(dir).url(), "SA", "", 4, Duration.ofSeconds(5),
-                Duration.ofHours(1), 256L << 20, Duration.ZERO);
-        MachineId a = MachineId.of("a");
-        try (Database db = new Database(settings, new TestClock(T0))) {
-            Fixtures.awaitIndex(db);
-            JdbcMachineStore machines = new JdbcMachineStore(db);
-            machines.enroll(new Machine(a, EDGE, Set.of(), T0));
-            machines.recordReport(report(a, K1, PatchState.APPLIED, 1, T0));
-            machines.recordReport(steady(a, T0.plusSeconds(60), Duration.ofHours(25)));
-            assertEquals(T0.plusSeconds(60), machines.lastReport(a).orElseThrow().receivedAt());
-            assertTrue(db.seen().foldNow(Duration.ofSeconds(30)));
-            assertEquals(T0.plusSeconds(60), dbLastSeen(db, a), "folded");
-        }
-    }
-
-    @Test
     void aSegmentIsFoldedWhenItsSizeLimitIsReached() throws Exception {
         var settings = new Database.Settings(Database.Settings.embedded(dir).url(), "SA", "", 4, Duration.ofSeconds(5),
                 Duration.ofHours(1), 1024);
