@@ -602,7 +602,7 @@ public final class HttpSync implements SyncService {
             LOG.info("Upstream report ({}) after sync run {} sent to {}: deployment {}, {} machines, {} request(s), {} bytes",
                     mode.wireName(), run, c.upstream_url(), sent.deploymentId(), sent.machines(), sent.requests(), sent.bytes());
             recordReport(mode.wireName(), sent, null);
-        } catch (SyncException e) {
+        } catch (SyncException | RuntimeException e) {
             LOG.error("Upstream report ({}) after sync run {} to {} failed: {}", mode.wireName(), run, c.upstream_url(), e.getMessage());
             recordReport(mode.wireName(), null, e.getMessage());
         }

@@ -51,6 +51,8 @@ import io.patchfleet.sync.api.SyncException;
  */
 final class UpstreamReporter {
     static final int BATCH = 2000;
+    /** Machines read from the store at once (its page limit is 1,000). */
+    static final int PAGE = 500;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path syncDir;
@@ -161,7 +163,7 @@ final class UpstreamReporter {
         List<Map<String, Object>> batch = new ArrayList<>();
         int offset = 0;
         while (true) {
-            List<MachineStatus> page = machines.query(MachineFilter.ALL, offset, BATCH);
+            List<MachineStatus> page = machines.query(MachineFilter.ALL, offset, PAGE);
             for (MachineStatus s : page) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", hash(secret, s.machine().id()));
@@ -176,7 +178,7 @@ final class UpstreamReporter {
                     batch = new ArrayList<>();
                 }
             }
-            if (page.size() < BATCH) {
+            if (page.size() < PAGE) {
                 break;
             }
             offset += page.size();

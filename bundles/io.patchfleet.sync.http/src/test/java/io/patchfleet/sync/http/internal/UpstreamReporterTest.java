@@ -75,6 +75,9 @@ class UpstreamReporterTest {
 
         @Override
         public List<MachineStatus> query(MachineFilter filter, int offset, int limit) {
+            if (offset < 0 || limit < 1 || limit > 1000) {
+                throw new IllegalArgumentException("the store's page limit is 1..1000"); // as JdbcMachineStore
+            }
             return all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit));
         }
 
