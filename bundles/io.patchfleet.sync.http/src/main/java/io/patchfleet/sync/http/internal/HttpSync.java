@@ -70,8 +70,10 @@ import io.patchfleet.trust.api.TrustAnchor;
  * {@link CatalogMirror#update} with an {@link HttpUpstream} (TUF client refresh from the pinned
  * publisher root, the wanted roles, each module downloaded with resume and verified before it is
  * stored, and only then the catalog rows), then what the catalog alone carries: releases the
- * upstream withdrew are revoked here, and with {@code tiers = mirror} releases are promoted to
- * the local tier of the same name as upstream. Runs on its own thread, at start, on an interval
+ * upstream withdrew are revoked here unless an admin keeps them ({@link UpstreamWithdrawals}:
+ * then they stay offered, shown as "enabled (!)"), and with {@code tiers = mirror} releases are
+ * promoted to the local tier of the same name as upstream. After a successful run, the opt-in
+ * report to the upstream ({@code upstream.reports}, {@link UpstreamReporter}). Runs on its own thread, at start, on an interval
  * and on demand; check-ins never wait for it (they read the mirror's last complete state). The
  * last run's outcome is kept in {@code DATA/sync/status.json} across restarts.
  */
