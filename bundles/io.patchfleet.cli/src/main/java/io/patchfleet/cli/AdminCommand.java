@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
                 AdminCommand.Tiers.class, AdminCommand.Tokens.class, AdminCommand.Machines.class,
                 AdminCommand.Reports.class, AdminCommand.Patches.class, AdminCommand.AuditLog.class,
                 SyncTokenCommand.class, SyncCommand.class, OfflineCommands.Export.class, OfflineCommands.Import.class,
-                RolloutCommand.class, PluginCommand.class, VerifyStoreCommand.class},
+                RolloutCommand.class, PluginCommand.class, VerifyStoreCommand.class, DownstreamCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:bad usage, or the server refused the input (400)", "4:the command failed (server unreachable, 429, 5xx)",
                 "5:not logged in, session expired, or role refused (401, 403)", "6:not found (404)", "7:conflict (409)"},
@@ -704,12 +704,29 @@ public class AdminCommand implements Runnable {
         String listKey() {
             return "health";
         }
+
+        /** The table, then one warning line per patch offered here although the upstream withdrew it. */
+        @Override
+        void print(Object result) {
+            super.print(result);
+            if (common.format == Output.Format.table && result instanceof Map<?, ?> m && m.get("upstreamWithdrawn") instanceof List<?> l) {
+                for (Object o : l) {
+                    Map<?, ?> w = (Map<?, ?>) o;
+                    out().println("enabled (!) " + w.get("kernel") + " " + w.get("architecture") + " v" + w.get("version")
+                            + ": withdrawn upstream " + w.get("upstreamWithdrawnAt") + ", kept by " + w.get("keptBy") + "; "
+                            + w.get("machines") + " machine(s) run it");
+                }
+                out().flush();
+            }
+        }
     }
 
     // ---- patches
 
-    @Command(name = "patch", mixinStandardHelpOptions = true, description = "Patch releases: list, promote, promote-all, revoke.",
-            subcommands = {PatchList.class, PatchPromote.class, PatchPromoteAll.class, PatchRevoke.class},
+    @Command(name = "patch", mixinStandardHelpOptions = true,
+            description = "Patch releases: list, show, promote, promote-all, revoke, keep (despite an upstream withdrawal), unkeep.",
+            subcommands = {PatchList.class, PatchPromote.class, PatchPromoteAll.class, PatchRevoke.class,
+                    PatchKeepCommands.Show.class, PatchKeepCommands.Keep.class, PatchKeepCommands.Unkeep.class},
             footer = {"", "Example:", "  patchfleet admin patch promote 5.15.0-91-generic 3 beta"})
     static final class Patches implements Runnable {
         @Spec
@@ -722,8 +739,12 @@ public class AdminCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "List the patches of a kernel release (revoked too), or those available to a tier; default: all not revoked.",
-            footer = {"", "Examples:", "  patchfleet admin patch list --kernel 5.15.0-91-generic", "  patchfleet admin patch list --tier stable"})
+            description = {"List the patches of a kernel release (revoked too), or those available to a tier; default: all not revoked.",
+                    "state: enabled, 'enabled (!)' (the upstream withdrew it, an admin here keeps it), blocked (revoked here because",
+                    "the upstream withdrew it), revoked. JSON adds upstreamWithdrawn, upstreamWithdrawnAt, upstreamWithdrawnReason,",
+                    "revokedBy (publisher, local, upstream), keptBy, keptAt."},
+            footer = {"", "Examples:", "  patchfleet admin patch list --kernel 5.15.0-91-generic", "  patchfleet admin patch list --tier stable",
+                    "  patchfleet admin patch list --format json"})
     static final class PatchList extends Verb {
         @Option(names = "--kernel", paramLabel = "RELEASE")
         String kernel;
@@ -754,7 +775,7 @@ public class AdminCommand implements Runnable {
 
         @Override
         List<String> columns() {
-            return List.of("kernel", "architecture", "version", "promotedTo", "revoked", "severity", "cves", "publishedAt");
+            return List.of("kernel", "architecture", "version", "promotedTo", "state", "severity", "cves", "publishedAt");
         }
     }
 

@@ -213,6 +213,39 @@ class AdminCommandTest {
     }
 
     @Test
+    void keepShowAndDownstreamVerbsSendTheRightRequestsAndShowTheWarningMarker() throws Exception {
+        login();
+        answers.put("POST /v1/admin/patches/keep", new Object[] {200, "{\"kernel\":\"5.15.0-91-generic\",\"version\":3,"
+                + "\"state\":\"enabled (!)\",\"upstreamWithdrawn\":true,\"keptBy\":\"ada\",\"changed\":true}"});
+        answers.put("POST /v1/admin/patches/unkeep", new Object[] {200, "{\"state\":\"blocked\",\"changed\":true}"});
+        answers.put("GET /v1/admin/patches/show", new Object[] {200, "{\"kernel\":\"5.15.0-91-generic\",\"version\":3,"
+                + "\"state\":\"enabled (!)\",\"upstreamWithdrawn\":true}"});
+        answers.put("GET /v1/admin/patches", new Object[] {200, "{\"patches\":[{\"kernel\":\"5.15.0-91-generic\",\"architecture\":\"x86_64\","
+                + "\"version\":3,\"promotedTo\":\"edge\",\"state\":\"enabled (!)\",\"revoked\":false}],\"offset\":0,\"limit\":100,\"total\":1}"});
+        answers.put("GET /v1/admin/downstreams", new Object[] {200, "{\"downstreams\":[{\"deploymentId\":\"3f1c2d9e-5b7a\",\"syncToken\":\"dc-east\","
+                + "\"mode\":\"summary\",\"lastReportAt\":\"2026-03-01T10:00:00Z\",\"machines\":4,\"states\":{\"applied\":3,\"needs-check\":1}}],\"total\":1}"});
+        answers.put("GET /v1/admin/reports/patch-health", new Object[] {200, "{\"health\":[{\"tier\":\"edge\",\"patchVersion\":3,"
+                + "\"state\":\"applied\",\"machines\":2}],\"machines\":2,\"upstreamWithdrawn\":[{\"kernel\":\"5.15.0-91-generic\","
+                + "\"architecture\":\"x86_64\",\"version\":3,\"upstreamWithdrawnAt\":\"2026-03-01T10:00:00Z\",\"keptBy\":\"ada\",\"machines\":2}]}"});
+
+        Result keep = run("patch", "keep", "5.15.0-91-generic", "3", "--reason", "vendor case 1234");
+        assertEquals(0, keep.code(), keep.err());
+        assertEquals(Map.of("kernel", "5.15.0-91-generic", "version", 3, "reason", "vendor case 1234"), JSON.readValue(last().body(), Map.class));
+        assertTrue(keep.out().contains("enabled (!)"), keep.out());
+        assertEquals(0, run("patch", "unkeep", "5.15.0-91-generic", "3", "--arch", "x86_64").code());
+        assertEquals(Map.of("kernel", "5.15.0-91-generic", "version", 3, "architecture", "x86_64"), JSON.readValue(last().body(), Map.class));
+        assertEquals(0, run("patch", "show", "5.15.0-91-generic", "3").code());
+        assertEquals("/v1/admin/patches/show?kernel=5.15.0-91-generic&version=3", last().path());
+        Result list = run("patch", "list");
+        assertTrue(list.out().contains("enabled (!)"), "the table marks a kept withdrawn patch: " + list.out());
+        Result downstreams = run("downstream", "list");
+        assertEquals("/v1/admin/downstreams", last().path());
+        assertTrue(downstreams.out().contains("applied=3 needs-check=1") && downstreams.out().contains("dc-east"), downstreams.out());
+        Result health = run("report", "patch-health");
+        assertTrue(health.out().contains("enabled (!) 5.15.0-91-generic x86_64 v3"), health.out());
+    }
+
+    @Test
     void logoutEndsTheSessionAndDeletesTheFileEvenWhenTheServerForgotIt() {
         login();
         answers.put("POST /v1/admin/logout", new Object[] {401, "{\"error\":{\"status\":401,\"code\":\"unauthorized\",\"message\":\"gone\"}}"});

@@ -21,8 +21,10 @@
  * tokens with expiry, use limit and revocation; machine credentials stored as SHA-256 only;
  * idempotent re-enrollment that rotates the credential), {@link io.patchfleet.store.api.AuditLog}
  * (who changed what, before and after, when), {@link io.patchfleet.store.api.UserStore}
- * (administrator accounts with hashed passwords and lockout bookkeeping) and {@link io.patchfleet.store.api.BlobStore}
- * (content-addressed files). The database services share one schema and may be implemented by
+ * (administrator accounts with hashed passwords and lockout bookkeeping), {@link io.patchfleet.store.api.UpstreamWithdrawals}
+ * (why a release is revoked, releases the upstream withdrew, an admin's decision to keep one: "enabled (!)"),
+ * {@link io.patchfleet.store.api.DownstreamReports} (opt-in reports of downstream servers, kept by their upstream)
+ * and {@link io.patchfleet.store.api.BlobStore} (content-addressed files). The database services share one schema and may be implemented by
  * one provider; callers depend only on these interfaces, so the embedded HSQLDB provider and a
  * PostgreSQL provider are interchangeable.
  *
@@ -31,7 +33,7 @@
  * machine's own clock find it in the report.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.patchfleet.store.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -55,6 +55,8 @@ class SyncApiTest {
         ServerProfileTest.await(() -> call("POST", "/v1/admin/login", null, "{}"), r -> r.statusCode() != 404);
         ServerProfileTest.await(() -> call("GET", "/v1/admin/sync-tokens", null, null), r -> r.statusCode() != 404);
         ServerProfileTest.await(() -> call("GET", "/v1/sync/releases", null, null), r -> r.statusCode() != 404);
+        ServerProfileTest.await(() -> call("POST", "/v1/sync/reports", null, "{}"), r -> r.statusCode() != 404);
+        ServerProfileTest.await(() -> call("GET", "/v1/admin/downstreams", null, null), r -> r.statusCode() != 404);
     }
 
     private String adminToken() throws Exception {
@@ -97,6 +99,85 @@ class SyncApiTest {
 
         assertEquals(200, call("POST", "/v1/admin/sync-tokens/" + token.get("id") + "/revoke", admin, "{}").statusCode());
         assertEquals(401, call("GET", "/v1/sync/releases", secret, null).statusCode(), "revoked");
+    }
+
+    @Test
+    void downstreamReportsNeedTheSyncTokenAndAValidBodyAndShowInTheAdminList() throws Exception {
+        String admin = adminToken();
+        String tier = "it-rep-" + SEQ.incrementAndGet();
+        assertEquals(201, call("POST", "/v1/admin/tiers", admin, "{\"name\":\"" + tier + "\"}").statusCode());
+        HttpResponse<String> created = call("POST", "/v1/admin/sync-tokens", admin,
+                JSON.writeValueAsString(Map.of("name", tier, "tier", tier, "expiresIn", "1h")));
+        assertEquals(201, created.statusCode(), created.body());
+        Map<?, ?> token = JSON.readValue(created.body(), Map.class);
+        String secret = (String) token.get("secret");
+        String deployment = java.util.UUID.randomUUID().toString();
+        String summary = JSON.writeValueAsString(Map.of("deploymentId", deployment, "mode", "summary", "serverVersion", "1.0.0",
+                "reportId", "r1", "batch", 0, "machines", 4, "tiers", Map.of("edge", 4), "states", Map.of("applied", 3, "needs-check", 1)));
+
+        // given no, a wrong or an admin credential: refused, nothing stored
+        assertEquals(401, call("POST", "/v1/sync/reports", null, summary).statusCode());
+        assertEquals(401, call("POST", "/v1/sync/reports", "x".repeat(43), summary).statusCode());
+        assertEquals(401, call("POST", "/v1/sync/reports", admin, summary).statusCode());
+        assertTrue(!call("GET", "/v1/admin/downstreams", admin, null).body().contains(deployment));
+
+        // when the sync token reports a summary: listed with its token's name, counts and states
+        HttpResponse<String> stored = call("POST", "/v1/sync/reports", secret, summary);
+        assertEquals(202, stored.statusCode(), stored.body());
+        Map<?, ?> row = downstream(admin, deployment);
+        assertEquals(tier, row.get("syncToken"));
+        assertEquals(4, row.get("machines"));
+        assertEquals(Map.of("applied", 3, "needs-check", 1), row.get("states"));
+        assertEquals("summary", row.get("mode"));
+
+        // bad bodies: JSON errors, nothing changed
+        HttpResponse<String> raw = call("POST", "/v1/sync/reports", secret, JSON.writeValueAsString(Map.of("deploymentId", deployment,
+                "mode", "machines", "reportId", "r2", "batch", 0, "machines", 1,
+                "machineStates", List.of(Map.of("id", "0123456789abcdef0123456789abcdef", "tier", "edge", "state", "applied")))));
+        assertEquals(400, raw.statusCode(), "a raw machine id is refused: " + raw.body());
+        assertTrue(raw.body().contains("invalid-report"), raw.body());
+        HttpResponse<String> malformed = call("POST", "/v1/sync/reports", secret, "{\"deploymentId\": ");
+        assertEquals(400, malformed.statusCode(), malformed.body());
+        assertTrue(malformed.body().contains("\"error\""), malformed.body());
+        assertEquals(400, call("POST", "/v1/sync/reports", secret, summary.replace(deployment, "x")).statusCode(), "bad deployment id");
+        HttpResponse<String> huge = call("POST", "/v1/sync/reports", secret, "{\"deploymentId\":\"" + "a".repeat(1_200_000) + "\"}");
+        assertEquals(413, huge.statusCode());
+        assertTrue(huge.body().contains("body-too-large"), huge.body());
+        List<Map<String, Object>> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 5001; i++) {
+            many.add(Map.of("id", String.format("%064x", i), "tier", "edge", "state", "applied"));
+        }
+        HttpResponse<String> tooMany = call("POST", "/v1/sync/reports", secret, JSON.writeValueAsString(Map.of("deploymentId", deployment,
+                "mode", "machines", "reportId", "r3", "batch", 0, "machines", 5001, "machineStates", many)));
+        assertEquals(413, tooMany.statusCode(), tooMany.body());
+        assertEquals("summary", downstream(admin, deployment).get("mode"), "nothing stored by the refused reports");
+
+        // machines mode with hashed ids: the machine states are listed by hash
+        String hash = "ab".repeat(32);
+        HttpResponse<String> machines = call("POST", "/v1/sync/reports", secret, JSON.writeValueAsString(Map.of("deploymentId", deployment,
+                "mode", "machines", "reportId", "r4", "batch", 0, "machines", 1, "tiers", Map.of("edge", 1), "states", Map.of("applied", 1),
+                "machineStates", List.of(Map.of("id", hash, "tier", "edge", "kernel", "5.15.0-91-generic", "state", "applied",
+                        "patchVersion", 3)))));
+        assertEquals(202, machines.statusCode(), machines.body());
+        HttpResponse<String> shown = call("GET", "/v1/admin/downstreams/" + deployment, admin, null);
+        assertEquals(200, shown.statusCode(), shown.body());
+        assertTrue(shown.body().contains(hash) && shown.body().contains("\"machineStates\":1"), shown.body());
+        assertEquals(401, call("GET", "/v1/admin/downstreams", secret, null).statusCode(), "a sync token cannot read the list");
+
+        // a revoked token: refused
+        assertEquals(200, call("POST", "/v1/admin/sync-tokens/" + token.get("id") + "/revoke", admin, "{}").statusCode());
+        assertEquals(401, call("POST", "/v1/sync/reports", secret, summary).statusCode(), "revoked");
+    }
+
+    private Map<?, ?> downstream(String admin, String deployment) throws Exception {
+        HttpResponse<String> list = call("GET", "/v1/admin/downstreams", admin, null);
+        assertEquals(200, list.statusCode(), list.body());
+        for (Object o : (List<?>) JSON.readValue(list.body(), Map.class).get("downstreams")) {
+            if (deployment.equals(((Map<?, ?>) o).get("deploymentId"))) {
+                return (Map<?, ?>) o;
+            }
+        }
+        throw new AssertionError("deployment " + deployment + " not listed: " + list.body());
     }
 
     @Test

@@ -17,10 +17,12 @@ import io.patchfleet.server.api.ApiResponse;
 import io.patchfleet.server.api.Route;
 import io.patchfleet.store.api.AuditEntry;
 import io.patchfleet.store.api.AuditLog;
+import io.patchfleet.store.api.DownstreamReports;
 import io.patchfleet.store.api.EnrollmentStore;
 import io.patchfleet.store.api.MachineStore;
 import io.patchfleet.store.api.PatchCatalog;
 import io.patchfleet.store.api.TierStore;
+import io.patchfleet.store.api.UpstreamWithdrawals;
 import io.patchfleet.store.api.UserStore;
 
 /**
@@ -40,23 +42,26 @@ public final class AdminApi {
     @Activate
     public AdminApi(BundleContext context, @Reference AdminAccess access, @Reference UserStore users,
             @Reference TierStore tiers, @Reference PatchCatalog catalog, @Reference MachineStore machines,
-            @Reference EnrollmentStore enrollment, @Reference AuditLog auditLog) {
+            @Reference EnrollmentStore enrollment, @Reference AuditLog auditLog, @Reference UpstreamWithdrawals withdrawals,
+            @Reference DownstreamReports downstreams) {
         String data = context.getProperty(AdminAccess.DATA_PROPERTY);
         Path initialPasswordFile = Path.of(data == null ? "." : data).resolve(AdminAccess.INITIAL_PASSWORD_FILE);
-        for (Route route : routes(access, users, tiers, catalog, machines, enrollment, auditLog, initialPasswordFile,
-                Clock.systemUTC())) {
+        for (Route route : routes(access, users, tiers, catalog, machines, enrollment, auditLog, withdrawals, downstreams,
+                initialPasswordFile, Clock.systemUTC())) {
             registrations.add(context.registerService(Route.class, route, null));
         }
     }
 
     static List<AdminRoute> routes(AdminAccess access, UserStore users, TierStore tiers, PatchCatalog catalog,
-            MachineStore machines, EnrollmentStore enrollment, AuditLog auditLog, Path initialPasswordFile, Clock clock) {
+            MachineStore machines, EnrollmentStore enrollment, AuditLog auditLog, UpstreamWithdrawals withdrawals,
+            DownstreamReports downstreams, Path initialPasswordFile, Clock clock) {
         Audit audit = new Audit(auditLog);
         List<AdminRoute> all = new ArrayList<>();
         all.addAll(new SessionRoutes(access).routes());
         all.addAll(new UserRoutes(users, access, audit, initialPasswordFile).routes());
-        all.addAll(new FleetRoutes(tiers, machines, enrollment, catalog, audit, clock).routes());
-        all.addAll(new PatchRoutes(catalog, tiers, audit).routes());
+        all.addAll(new FleetRoutes(tiers, machines, enrollment, catalog, audit, clock, withdrawals).routes());
+        all.addAll(new PatchRoutes(catalog, tiers, audit, withdrawals).routes());
+        all.addAll(new DownstreamRoutes(downstreams).routes());
         all.add(AdminRoute.of("GET", "/v1/admin/audit", Roles.AUDITOR, (r, p) -> {
             long after = Params.number(r, "after").orElse(0);
             if (after < 0) {

@@ -46,9 +46,11 @@ final class FleetRoutes {
     private final PatchCatalog catalog;
     private final Audit audit;
     private final Clock clock;
+    private final io.patchfleet.store.api.UpstreamWithdrawals withdrawals;
 
     FleetRoutes(TierStore tiers, MachineStore machines, EnrollmentStore enrollment, PatchCatalog catalog, Audit audit,
-            Clock clock) {
+            Clock clock, io.patchfleet.store.api.UpstreamWithdrawals withdrawals) {
+        this.withdrawals = withdrawals;
         this.tiers = tiers;
         this.machines = machines;
         this.enrollment = enrollment;
@@ -184,8 +186,38 @@ final class FleetRoutes {
                     Map<String, Object> out = new LinkedHashMap<>();
                     out.put("health", cells);
                     out.put("machines", total);
+                    out.put("upstreamWithdrawn", withdrawnEnabled(filter));
                     return ApiResponse.ok(out);
                 }));
+    }
+
+    /**
+     * Patches offered here although the upstream withdrew them ("enabled (!)"), each with how many of
+     * the filtered machines last reported running it (same kernel release and patch version).
+     */
+    private List<Map<String, Object>> withdrawnEnabled(MachineFilter filter) throws StoreException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (withdrawals == null) {
+            return out;
+        }
+        for (io.patchfleet.store.api.UpstreamWithdrawal w : withdrawals.flagged()) {
+            if (!w.enabledDespiteWithdrawal()) {
+                continue;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kernel", w.kernel().release());
+            m.put("architecture", w.kernel().architecture());
+            m.put("version", w.version());
+            m.put("state", w.state());
+            m.put("upstreamWithdrawnAt", Views.time(w.withdrawnAt().orElse(null)));
+            m.put("upstreamWithdrawnReason", w.withdrawnReason().orElse(null));
+            m.put("keptBy", w.keptBy().orElse(null));
+            boolean sameKernel = filter.kernelRelease().map(k -> k.equals(w.kernel().release())).orElse(true);
+            m.put("machines", sameKernel ? machines.count(filter.withKernelRelease(w.kernel().release())
+                    .withPatchVersion(w.version())) : 0);
+            out.add(m);
+        }
+        return out;
     }
 
     private List<Map<String, Object>> tierRows() throws StoreException {

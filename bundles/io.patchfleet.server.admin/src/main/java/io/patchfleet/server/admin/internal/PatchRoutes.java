@@ -15,6 +15,8 @@ import io.patchfleet.server.api.ApiResponse;
 import io.patchfleet.store.api.PatchCatalog;
 import io.patchfleet.store.api.StoreException;
 import io.patchfleet.store.api.TierStore;
+import io.patchfleet.store.api.UpstreamWithdrawal;
+import io.patchfleet.store.api.UpstreamWithdrawals;
 
 /**
  * Patches: list by kernel release or tier, promote one, promote all of a tier, revoke.
@@ -29,11 +31,15 @@ final class PatchRoutes {
 
     public record Revoke(String kernel, String architecture, String build, Long version) {}
 
+    public record Keep(String kernel, String architecture, String build, Long version, String reason) {}
+
     private final PatchCatalog catalog;
     private final TierStore tiers;
     private final Audit audit;
+    private final UpstreamWithdrawals withdrawals;
 
-    PatchRoutes(PatchCatalog catalog, TierStore tiers, Audit audit) {
+    PatchRoutes(PatchCatalog catalog, TierStore tiers, Audit audit, UpstreamWithdrawals withdrawals) {
+        this.withdrawals = withdrawals;
         this.catalog = catalog;
         this.tiers = tiers;
         this.audit = audit;
@@ -57,9 +63,11 @@ final class PatchRoutes {
                     int offset = Params.offset(r);
                     int limit = Params.limit(r);
                     List<Map<String, Object>> rows = new ArrayList<>();
+                    Map<String, UpstreamWithdrawal> flags = flags();
                     for (PatchRelease release : releases.subList(Math.min(offset, releases.size()),
                             Math.min(releases.size(), offset + limit))) {
-                        rows.add(view(release));
+                        rows.add(Views.withdrawal(view(release), release, Optional.ofNullable(flags.get(key(release.kernel(),
+                                release.version())))));
                     }
                     return ApiResponse.ok(Views.page("patches", rows, offset, limit, (long) releases.size()));
                 }),
@@ -107,7 +115,70 @@ final class PatchRoutes {
                     Map<String, Object> out = new LinkedHashMap<>(after);
                     out.put("changed", changed);
                     return ApiResponse.ok(out);
+                }),
+                AdminRoute.of("GET", "/v1/admin/patches/show", Roles.AUDITOR, (r, p) -> {
+                    Optional<String> version = Params.query(r, "version");
+                    long v;
+                    try {
+                        v = Long.parseLong(version.orElseThrow(() -> ApiException.badRequest("invalid-parameter", "version is required")));
+                    } catch (NumberFormatException e) {
+                        throw ApiException.badRequest("invalid-parameter", "version must be a number");
+                    }
+                    PatchRelease release = resolve(Params.query(r, "kernel").orElse(null), Params.query(r, "architecture").orElse(null),
+                            Params.query(r, "build").orElse(null), v);
+                    return ApiResponse.ok(fullView(release));
+                }),
+                AdminRoute.of("POST", "/v1/admin/patches/keep", Roles.OPERATOR, (r, p) -> {
+                    Keep body = r.bodyAs(Keep.class);
+                    PatchRelease release = resolve(body.kernel(), body.architecture(), body.build(), body.version());
+                    Map<String, Object> before = fullView(release);
+                    boolean changed;
+                    try {
+                        changed = withdrawals.keep(release.kernel(), release.version(), p.name(), body.reason() == null ? "" : body.reason());
+                    } catch (IllegalArgumentException e) {
+                        throw ApiException.badRequest("invalid-argument", String.valueOf(e.getMessage()));
+                    }
+                    Map<String, Object> after = fullView(release);
+                    if (changed) {
+                        audit.record(p.name(), "patch.keep", target(release), before, after);
+                    }
+                    Map<String, Object> out = new LinkedHashMap<>(after);
+                    out.put("changed", changed);
+                    return ApiResponse.ok(out);
+                }),
+                AdminRoute.of("POST", "/v1/admin/patches/unkeep", Roles.OPERATOR, (r, p) -> {
+                    Revoke body = r.bodyAs(Revoke.class);
+                    PatchRelease release = resolve(body.kernel(), body.architecture(), body.build(), body.version());
+                    Map<String, Object> before = fullView(release);
+                    boolean changed = withdrawals.unkeep(release.kernel(), release.version());
+                    Map<String, Object> after = fullView(release);
+                    if (changed) {
+                        audit.record(p.name(), "patch.unkeep", target(release), before, after);
+                    }
+                    Map<String, Object> out = new LinkedHashMap<>(after);
+                    out.put("changed", changed);
+                    return ApiResponse.ok(out);
                 }));
+    }
+
+    /** A release with its upstream-withdrawal state, as list, show, keep and unkeep answer. */
+    private Map<String, Object> fullView(PatchRelease release) throws StoreException {
+        PatchRelease now = catalog.find(release.kernel(), release.version()).orElse(release);
+        return Views.withdrawal(view(now), now, withdrawals == null ? Optional.empty() : withdrawals.find(now.kernel(), now.version()));
+    }
+
+    private Map<String, UpstreamWithdrawal> flags() throws StoreException {
+        Map<String, UpstreamWithdrawal> out = new java.util.HashMap<>();
+        if (withdrawals != null) {
+            for (UpstreamWithdrawal w : withdrawals.flagged()) {
+                out.put(key(w.kernel(), w.version()), w);
+            }
+        }
+        return out;
+    }
+
+    private static String key(KernelId k, long version) {
+        return k.release() + "\n" + k.architecture() + "\n" + k.flavour() + "\n" + k.build() + "\n" + version;
     }
 
     private int position(TierName name) throws StoreException, ApiException {

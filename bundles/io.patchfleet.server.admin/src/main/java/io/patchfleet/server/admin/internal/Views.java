@@ -11,6 +11,7 @@ import io.patchfleet.model.Machine;
 import io.patchfleet.model.MachineReport;
 import io.patchfleet.model.PatchRelease;
 import io.patchfleet.store.api.AuditEntry;
+import io.patchfleet.store.api.UpstreamWithdrawal;
 import io.patchfleet.store.api.EnrollmentToken;
 import io.patchfleet.store.api.MachineStatus;
 import io.patchfleet.store.api.StoredReport;
@@ -126,6 +127,24 @@ final class Views {
         m.put("revoked", p.revoked());
         m.put("promotedTo", promotedTo);
         m.put("description", p.description());
+        return m;
+    }
+
+    /**
+     * Adds what a patch's row shows about the upstream (KernelCare's "Blocked" and "Enabled (!)"):
+     * {@code state} ({@code enabled}, {@code enabled (!)}, {@code blocked}, {@code revoked}),
+     * {@code revokedBy}, {@code upstreamWithdrawn} with when and why, and {@code keptBy}/{@code keptAt}.
+     */
+    static Map<String, Object> withdrawal(Map<String, Object> m, PatchRelease p, java.util.Optional<UpstreamWithdrawal> w) {
+        String state = w.map(UpstreamWithdrawal::state).orElse(p.revoked() ? "revoked" : "enabled");
+        m.put("state", state);
+        m.put("revokedBy", w.flatMap(UpstreamWithdrawal::revokedBy).map(UpstreamWithdrawal.RevokedBy::wireName)
+                .orElse(p.revoked() ? "unknown" : null));
+        m.put("upstreamWithdrawn", w.map(UpstreamWithdrawal::withdrawn).orElse(false));
+        m.put("upstreamWithdrawnAt", w.flatMap(UpstreamWithdrawal::withdrawnAt).map(Views::time).orElse(null));
+        m.put("upstreamWithdrawnReason", w.flatMap(UpstreamWithdrawal::withdrawnReason).orElse(null));
+        m.put("keptBy", w.flatMap(UpstreamWithdrawal::keptBy).orElse(null));
+        m.put("keptAt", w.flatMap(UpstreamWithdrawal::keptAt).map(Views::time).orElse(null));
         return m;
     }
 

@@ -22,7 +22,7 @@ class AdminRoutesTest {
         MemoryUserStore users = new MemoryUserStore(clock);
         AdminAccess access = new AdminAccess(users, clock, new Passwords(4), new AdminAccess.Policy(
                 java.time.Duration.ofHours(1), 5, java.time.Duration.ofMinutes(1), java.time.Duration.ofMinutes(1), 0));
-        List<AdminRoute> routes = AdminApi.routes(access, users, null, null, null, null, null, Path.of("x"), Clock.systemUTC());
+        List<AdminRoute> routes = AdminApi.routes(access, users, null, null, null, null, null, null, null, Path.of("x"), Clock.systemUTC());
         Set<String> seen = new HashSet<>();
         for (AdminRoute r : routes) {
             assertTrue(seen.add(r.method() + " " + r.path()), "duplicate " + r);
@@ -42,6 +42,6 @@ class AdminRoutesTest {
                 assertEquals(Set.of("auditor"), r.roles(), "reads need auditor: " + r);
             }
         }
-        assertEquals(24, routes.size(), "routes: " + routes);
+        assertEquals(29, routes.size(), "routes: " + routes);
     }
 }

@@ -27,6 +27,8 @@ import io.patchfleet.store.api.SyncTokenStore;
 @Component
 public class SyncAuthenticator implements Authenticator {
     static final String TIER_ROLE = "tier:";
+    /** The role that names the token's id, for what a downstream sends with it (upstream reports). */
+    static final String TOKEN_ROLE = "token:";
     private static final Logger SECURITY = LoggerFactory.getLogger("io.patchfleet.security");
     private static final String BEARER = "Bearer ";
 
@@ -53,7 +55,7 @@ public class SyncAuthenticator implements Authenticator {
                 SECURITY.warn("Sync request refused: unknown, revoked or expired sync token from {}",
                         request.remoteAddress().orElse("?"));
             }
-            return token.map(t -> new Principal(t.name(), Scope.SYNC, Set.of(TIER_ROLE + t.tier().value())));
+            return token.map(t -> new Principal(t.name(), Scope.SYNC, Set.of(TIER_ROLE + t.tier().value(), TOKEN_ROLE + t.id())));
         } catch (StoreException e) {
             throw new ApiException(503, "unavailable", "The server cannot check credentials right now; retry later");
         }

@@ -77,8 +77,11 @@ public final class JdbcPatchCatalog implements PatchCatalog {
                     throw new StoreException(StoreException.Reason.CONFLICT, "release " + release.kernel() + " #"
                             + release.version() + " exists with other content");
                 }
-                if (release.revoked() && !existing.get().release.revoked()) {
-                    Sql.update(c, "UPDATE patch_releases SET revoked = TRUE WHERE release_id = ?", existing.get().id);
+                if (release.revoked()) {
+                    // The publisher's signed metadata revoked it: no admin here may keep it (UpstreamWithdrawals), also
+                    // when it was revoked here before for another cause. A no-op update when it was the publisher already.
+                    Sql.update(c, "UPDATE patch_releases SET revoked = TRUE, revoked_by = 'publisher' WHERE release_id = ?"
+                            + " AND (revoked = FALSE OR revoked_by IS NULL OR revoked_by <> 'publisher')", existing.get().id);
                 }
                 return false;
             }
@@ -86,8 +89,9 @@ public final class JdbcPatchCatalog implements PatchCatalog {
             long id;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO patch_releases (kernel_release, kernel_arch, "
                     + "kernel_flavour, kernel_build, patch_version, module_name, target_name, sha256, module_length, "
-                    + "description, published_at, supersedes, revoked, promoted_to, added_at) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                    + "description, published_at, supersedes, revoked, promoted_to, added_at, revoked_by) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + (release.revoked() ? "'publisher'" : "NULL") + ")",
+                    Statement.RETURN_GENERATED_KEYS)) {
                 Sql.bind(ps, k.release(), k.architecture(), k.flavour(), k.build(), release.version(),
                         release.moduleName(), release.targetName(), release.sha256().hex(), release.length(),
                         release.description(), release.publishedAt(), release.supersedes(), release.revoked(),
@@ -157,7 +161,8 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         Objects.requireNonNull(kernel, "kernel");
         return db.inCatalogWrite(c -> {
             Row row = find(c, kernel, version).orElseThrow(() -> notFound(kernel, version));
-            return Sql.update(c, "UPDATE patch_releases SET revoked = TRUE WHERE release_id = ? AND revoked = FALSE",
+            // revoked here (an admin, a halted rollout): the cause UpstreamWithdrawals.keep refuses to undo
+            return Sql.update(c, "UPDATE patch_releases SET revoked = TRUE, revoked_by = 'local' WHERE release_id = ? AND revoked = FALSE",
                     row.id) == 1;
         });
     }

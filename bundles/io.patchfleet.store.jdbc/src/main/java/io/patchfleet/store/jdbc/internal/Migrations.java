@@ -60,7 +60,7 @@ final class Migrations {
     /** The migration scripts of this code, in order. Add new ones at the end. */
     static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__users.sql", "V3__previous_credential.sql",
             "V4__sync_tokens.sql", "V5__rollouts.sql", "V6__machine_decision.sql",
-            "V7__fewer_machine_indexes.sql");
+            "V7__fewer_machine_indexes.sql", "V8__upstream_withdrawals_and_reports.sql");
 
     /**
      * Brings the schema to the newest version.

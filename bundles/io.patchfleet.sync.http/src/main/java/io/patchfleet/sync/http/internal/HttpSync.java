@@ -49,9 +49,12 @@ import io.patchfleet.server.api.ApiResponse;
 import io.patchfleet.server.api.Route;
 import io.patchfleet.server.api.Scope;
 import io.patchfleet.store.api.BlobStore;
+import io.patchfleet.store.api.MachineStore;
 import io.patchfleet.store.api.PatchCatalog;
 import io.patchfleet.store.api.StoreException;
 import io.patchfleet.store.api.TierStore;
+import io.patchfleet.store.api.UpstreamWithdrawal;
+import io.patchfleet.store.api.UpstreamWithdrawals;
 import io.patchfleet.sync.api.CatalogMirror;
 import io.patchfleet.sync.api.MirrorResult;
 import io.patchfleet.sync.api.SyncCursor;
@@ -67,8 +70,10 @@ import io.patchfleet.trust.api.TrustAnchor;
  * {@link CatalogMirror#update} with an {@link HttpUpstream} (TUF client refresh from the pinned
  * publisher root, the wanted roles, each module downloaded with resume and verified before it is
  * stored, and only then the catalog rows), then what the catalog alone carries: releases the
- * upstream withdrew are revoked here, and with {@code tiers = mirror} releases are promoted to
- * the local tier of the same name as upstream. Runs on its own thread, at start, on an interval
+ * upstream withdrew are revoked here unless an admin keeps them ({@link UpstreamWithdrawals}:
+ * then they stay offered, shown as "enabled (!)"), and with {@code tiers = mirror} releases are
+ * promoted to the local tier of the same name as upstream. After a successful run, the opt-in
+ * report to the upstream ({@code upstream.reports}, {@link UpstreamReporter}). Runs on its own thread, at start, on an interval
  * and on demand; check-ins never wait for it (they read the mirror's last complete state). The
  * last run's outcome is kept in {@code DATA/sync/status.json} across restarts.
  */
@@ -129,12 +134,21 @@ public final class HttpSync implements SyncService {
 
         @AttributeDefinition(description = "Hosts reached without the proxy (comma separated; .domain suffixes; *); empty: $no_proxy")
         String no_proxy() default "";
+
+        @AttributeDefinition(description = "Reports to the upstream after each successful sync (opt-in): off (nothing is sent); "
+                + "summary (this deployment's random id and machine counts per tier and patch state); machines (also each "
+                + "machine's tier, kernel, patch state and version, its id replaced by an HMAC with this server's report secret)",
+                options = {@Option(value = "off", label = "off"), @Option(value = "summary", label = "deployment id and machine counts"),
+                        @Option(value = "machines", label = "also per-machine states with hashed machine ids")})
+        String upstream_reports() default "off";
     }
 
     private final CatalogMirror mirror;
     private final PatchCatalog catalog;
     private final TierStore tierStore;
     private final BlobStore blobs;
+    private final UpstreamWithdrawals withdrawals;
+    private final UpstreamReporter reporter;
     private final Path syncDir;
     private final ScheduledExecutorService runner;
     private final ScheduledExecutorService watchdog;
@@ -155,14 +169,20 @@ public final class HttpSync implements SyncService {
 
     @Activate
     public HttpSync(BundleContext context, Config config, @Reference CatalogMirror mirror, @Reference PatchCatalog catalog,
-            @Reference TierStore tiers, @Reference BlobStore blobs) {
-        this(Path.of(context.getProperty("patchfleet.data"), "sync"), config, mirror, catalog, tiers, blobs);
+            @Reference TierStore tiers, @Reference BlobStore blobs, @Reference UpstreamWithdrawals withdrawals,
+            @Reference MachineStore machines) {
+        this(Path.of(context.getProperty("patchfleet.data"), "sync"), config, mirror, catalog, tiers, blobs, withdrawals,
+                new UpstreamReporter(Path.of(context.getProperty("patchfleet.data"), "sync"), machines,
+                        context.getBundle().getVersion().toString()));
         for (Route r : routes()) {
             registrations.add(context.registerService(Route.class, r, null));
         }
     }
 
-    HttpSync(Path syncDir, Config config, CatalogMirror mirror, PatchCatalog catalog, TierStore tiers, BlobStore blobs) {
+    HttpSync(Path syncDir, Config config, CatalogMirror mirror, PatchCatalog catalog, TierStore tiers, BlobStore blobs,
+            UpstreamWithdrawals withdrawals, UpstreamReporter reporter) {
+        this.withdrawals = withdrawals;
+        this.reporter = reporter;
         this.mirror = mirror;
         this.catalog = catalog;
         this.tierStore = tiers;
@@ -245,11 +265,13 @@ public final class HttpSync implements SyncService {
 
     /** The status as the admin API shows it, live counters included while a run goes on. */
     Map<String, Object> view() {
+        Map<String, Object> withdrawn = withdrawnCounts(); // a database read: not under the lock
         synchronized (lock) {
             Map<String, Object> v = new LinkedHashMap<>(status);
             HttpUpstream r = running;
             String state = config.upstream_url().isBlank() ? "disabled" : r != null ? "running" : queued ? "queued" : "idle";
             v.put("state", state);
+            v.putAll(withdrawn);
             if (r != null) {
                 v.put("step", r.step);
                 v.put("metadataFiles", r.metadataFiles.get());
@@ -310,6 +332,7 @@ public final class HttpSync implements SyncService {
             lastListing = listing; // kept only after a complete run: a failed one re-reads it whole
             lastListingKey = listingKey;
             record(run, start, source, new Object[] {result, changes}, null);
+            report(c, run);
         } catch (SyncException e) {
             record(run, start, source, null, e);
         } catch (IOException e) {
@@ -321,23 +344,40 @@ public final class HttpSync implements SyncService {
         }
     }
 
-    /** Withdrawals and tier mirroring: [revoked, promoted]. */
+    /** Withdrawals and tier mirroring: [revoked, promoted, kept (withdrawn upstream, kept enabled by an admin here)]. */
     private int[] applyCatalog(Config c, HttpUpstream source, MirrorResult result) throws StoreException {
         Map<String, PatchRelease> byTarget = new LinkedHashMap<>();
         for (PatchRelease r : result.releases()) {
             byTarget.put(r.targetName(), r);
         }
         int revoked = 0;
+        int kept = 0;
         for (HttpUpstream.Listed w : source.withdrawn()) {
             PatchRelease r = byTarget.get(w.target());
             if (r == null) {
                 // not mirrored here (filtered, or never offered to this tier): look it up by kernel in the catalog
                 continue;
             }
-            if (catalog.find(r.kernel(), r.version()).isPresent() && catalog.revoke(r.kernel(), r.version())) {
-                revoked++;
-                LOG.info("Sync: {} v{} withdrawn by the upstream; revoked here (machines running it are told to disable it)",
-                        r.kernel(), r.version());
+            if (catalog.find(r.kernel(), r.version()).isEmpty()) {
+                continue;
+            }
+            // Revocation travels (revoked here in this sync) unless an admin here keeps the release: then it stays
+            // offered, flagged "enabled (!)" (UpstreamWithdrawals; README "Upstream sync").
+            switch (withdrawals.recordWithdrawal(r.kernel(), r.version(), "withdrawn by the upstream " + c.upstream_url()
+                    + " (revoked by its admin)")) {
+                case REVOKED -> {
+                    revoked++;
+                    LOG.info("Sync: {} v{} withdrawn by the upstream; revoked here (machines running it are told to disable it)",
+                            r.kernel(), r.version());
+                }
+                case KEPT -> {
+                    kept++;
+                    LOG.warn("Sync: {} v{} withdrawn by the upstream, but an admin here keeps it enabled: it stays offered, "
+                            + "shown as 'enabled (!)' ('patchfleet admin patch unkeep' revokes it)", r.kernel(), r.version());
+                }
+                case UNCHANGED -> {
+                    // known already
+                }
             }
         }
         int promoted = 0;
@@ -364,7 +404,7 @@ public final class HttpSync implements SyncService {
                 }
             }
         }
-        return new int[] {revoked, promoted};
+        return new int[] {revoked, promoted, kept};
     }
 
     private void record(long run, Instant start, HttpUpstream source, Object[] ok, SyncException error) {
@@ -393,6 +433,7 @@ public final class HttpSync implements SyncService {
                 status.put("added", result.added());
                 status.put("revoked", changes[0]);
                 status.put("promoted", changes[1]);
+                status.put("keptDespiteWithdrawal", changes[2]);
                 LOG.info("Sync run {} from {} done in {} ms: timestamp v{}, {} releases, {} new or newly revoked, {} withdrawn, "
                         + "{} promoted, {} modules ({} bytes), {} metadata files", run, describe(source), status.get("durationMs"),
                         result.timestampVersion(), result.releases().size(), result.added(), changes[0], changes[1],
@@ -502,6 +543,90 @@ public final class HttpSync implements SyncService {
         }
         throw new SyncException(SyncException.Reason.NOT_CONFIGURED, "no trust anchor for the publisher: set root.sha256 (sha256sum "
                 + "of the publisher's metadata/1.root.json) in " + PID + ".cfg, or trust.on.first.use=true");
+    }
+
+    // ---- upstream withdrawals and upstream reports (issue 6 items 3 and 7)
+
+    /**
+     * How many releases the upstream withdrew are offered here anyway ("enabled (!)": an admin keeps
+     * them) and how many are blocked (revoked here because of it), with the enabled ones named.
+     */
+    private Map<String, Object> withdrawnCounts() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            List<Map<String, Object>> enabled = new ArrayList<>();
+            long blocked = 0;
+            for (UpstreamWithdrawal w : withdrawals.flagged()) {
+                if (w.enabledDespiteWithdrawal()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("kernel", w.kernel().release());
+                    m.put("architecture", w.kernel().architecture());
+                    m.put("version", w.version());
+                    m.put("withdrawnAt", w.withdrawnAt().map(Instant::toString).orElse(null));
+                    m.put("keptBy", w.keptBy().orElse(null));
+                    enabled.add(m);
+                } else if (w.withdrawn() && w.revokedBy().isPresent()) {
+                    blocked++;
+                }
+            }
+            out.put("upstreamWithdrawnEnabled", enabled.size());
+            out.put("upstreamWithdrawnBlocked", blocked);
+            out.put("upstreamWithdrawnEnabledPatches", enabled);
+        } catch (StoreException e) {
+            out.put("upstreamWithdrawnEnabled", null);
+            out.put("upstreamWithdrawnError", e.getMessage());
+        }
+        return out;
+    }
+
+    /**
+     * After a successful sync: the opt-in report to the upstream ({@code upstream.reports}). Its outcome
+     * goes to the status ({@code reports}, {@code lastReport}, {@code lastReportError}) and the log; a
+     * failed report never fails the sync.
+     */
+    private void report(Config c, long run) {
+        UpstreamReporter.Mode mode;
+        try {
+            mode = UpstreamReporter.Mode.of(c.upstream_reports());
+        } catch (IllegalArgumentException e) {
+            LOG.error("Upstream report not sent: {}", e.getMessage());
+            recordReport(c.upstream_reports(), null, e.getMessage());
+            return;
+        }
+        if (mode == UpstreamReporter.Mode.OFF) {
+            recordReport("off", null, null);
+            return;
+        }
+        URI base = URI.create(c.upstream_url().endsWith("/") ? c.upstream_url() : c.upstream_url() + "/");
+        try {
+            UpstreamReporter.Sent sent = reporter.send(client(c, base), base, c.token().trim(),
+                    Duration.ofSeconds(c.read_timeout_seconds()), mode);
+            LOG.info("Upstream report ({}) after sync run {} sent to {}: deployment {}, {} machines, {} request(s), {} bytes",
+                    mode.wireName(), run, c.upstream_url(), sent.deploymentId(), sent.machines(), sent.requests(), sent.bytes());
+            recordReport(mode.wireName(), sent, null);
+        } catch (SyncException | RuntimeException e) {
+            LOG.error("Upstream report ({}) after sync run {} to {} failed: {}", mode.wireName(), run, c.upstream_url(), e.getMessage());
+            recordReport(mode.wireName(), null, e.getMessage());
+        }
+    }
+
+    private void recordReport(String mode, UpstreamReporter.Sent sent, String error) {
+        synchronized (lock) {
+            status.put("reports", mode);
+            if (sent != null) {
+                Map<String, Object> last = new LinkedHashMap<>();
+                last.put("at", Instant.now().toString());
+                last.put("deploymentId", sent.deploymentId());
+                last.put("machines", sent.machines());
+                last.put("requests", sent.requests());
+                last.put("bytes", sent.bytes());
+                status.put("lastReport", last);
+                status.put("lastReportError", null);
+            } else if (error != null) {
+                status.put("lastReportError", error);
+            }
+            saveStatus();
+        }
     }
 
     // ---- status persistence
