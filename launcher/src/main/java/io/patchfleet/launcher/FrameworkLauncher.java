@@ -153,7 +153,6 @@ final class FrameworkLauncher {
             // than in a pool of resolver threads (one per core by default) that then idle for the
             // daemon's life, each with its stack (BENCHMARKS.md, client footprint).
             props.put("felix.resolver.parallelism", "1");
-            props.put("felix.cache.filelimit", System.getProperty("patchfleet.felix.filelimit", "0"));
         }
         props.putAll(extra);
         return props;
