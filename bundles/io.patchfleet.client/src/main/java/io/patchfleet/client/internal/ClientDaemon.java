@@ -490,7 +490,15 @@ public class ClientDaemon implements ControlCommand {
         ClassDataArchive archive = classData;
         if (archive != null) {
             classData = null;
-            archive.afterCheckIn();
+            if (once != null) {
+                archive.afterCheckIn(); // before --once stops the JVM
+                return;
+            }
+            // On its own thread: jcmd starts a JVM and the dump takes seconds on a busy machine,
+            // which the agent (a patch to watch, a CLI waiting for its answer) should not wait for.
+            Thread writer = new Thread(archive::afterCheckIn, "patchfleet-cds");
+            writer.setDaemon(true);
+            writer.start();
         }
     }
 
@@ -929,7 +937,7 @@ public class ClientDaemon implements ControlCommand {
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
                 pin == null ? null : pin.hex(), trustOnFirstUse, Instant.now().toString());
-        JsonFiles.write(files.enrollment, enrollment);
+        files.saveEnrollment(enrollment);
         AgentState s = state;
         if (previous == null || !previous.server().equals(server)) {
             s = s.withCounter(0);
@@ -988,7 +996,7 @@ public class ClientDaemon implements ControlCommand {
         if (unload) {
             revert("disabled by the operator");
         }
-        JsonFiles.delete(files.enrollment);
+        files.deleteEnrollment();
         verifierCache = null;
         deleteTree(files.tuf);
         files.events.acknowledge(files.events.snapshot());

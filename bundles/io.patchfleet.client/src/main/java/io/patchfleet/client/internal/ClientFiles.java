@@ -87,6 +87,18 @@ final class ClientFiles {
         return read;
     }
 
+    /** Writes the enrollment ({@code enable}); the next read parses the file again. */
+    void saveEnrollment(Enrollment e) throws IOException {
+        lastEnrollment = null;
+        JsonFiles.write(enrollment, e);
+    }
+
+    /** Deletes the enrollment ({@code disable}). */
+    void deleteEnrollment() throws IOException {
+        lastEnrollment = null;
+        JsonFiles.delete(enrollment);
+    }
+
     AgentState state() throws IOException {
         return JsonFiles.read(state, AgentState.class).orElseGet(AgentState::initial);
     }
