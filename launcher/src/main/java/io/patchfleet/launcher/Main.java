@@ -80,7 +80,70 @@ public final class Main {
         return cl;
     }
 
+    /**
+     * {@code patchfleet client} with only the daemon's own options ({@code --data}, {@code --config},
+     * {@code --ready-timeout}, {@code --once}, as {@code --opt VALUE} or {@code --opt=VALUE}): the
+     * command, else null — then picocli parses the arguments (help, version, errors and their
+     * messages stay picocli's). Why: picocli's classes stay loaded for the daemon's whole life and
+     * cannot go into the class-data archive (its class files predate Java 6, which CDS refuses):
+     * ~170 classes parsed at every start and kept in metaspace, plus its command model in the
+     * heap, for three options (BENCHMARKS.md, client footprint).
+     */
+    static ProfileCommand.Client plainClientCommand(String[] args) {
+        if (args.length == 0 || !"client".equals(args[0])) {
+            return null;
+        }
+        ProfileCommand.Client client = new ProfileCommand.Client(home());
+        for (int i = 1; i < args.length; i++) {
+            String arg = args[i];
+            if ("--once".equals(arg)) {
+                client.once = true;
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            String name = eq > 0 ? arg.substring(0, eq) : arg;
+            if (!name.equals("--data") && !name.equals("--config") && !name.equals("--ready-timeout")) {
+                return null;
+            }
+            String value;
+            if (eq > 0) {
+                value = arg.substring(eq + 1);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("-")) {
+                value = args[++i];
+            } else {
+                return null;
+            }
+            if (value.isEmpty()) {
+                return null;
+            }
+            switch (name) {
+                case "--data" -> client.data = Path.of(value);
+                case "--config" -> client.config = Path.of(value);
+                default -> {
+                    try {
+                        client.readyTimeout = Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        return null;
+                    }
+                }
+            }
+        }
+        return client;
+    }
+
     public static void main(String[] args) {
+        ProfileCommand.Client plain = plainClientCommand(args);
+        if (plain != null) {
+            int code;
+            try {
+                code = plain.call();
+            } catch (Exception e) {
+                // As picocli's execution exception handler below.
+                System.err.println("patchfleet: " + e.getMessage());
+                code = ExitCodes.FAILED;
+            }
+            System.exit(code);
+        }
         boolean daemon = args.length > 0 && ("client".equals(args[0]) || "server".equals(args[0]));
         CommandLine cl = daemon ? profileCommandLine(args[0]) : commandLine();
         if (args.length == 0) {

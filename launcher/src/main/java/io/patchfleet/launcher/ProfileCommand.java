@@ -23,7 +23,7 @@ abstract class ProfileCommand implements Callable<Integer> {
 
     @Option(names = "--ready-timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "How long to wait for the profile to report ready before logging an error (default: ${DEFAULT-VALUE})")
-    int readyTimeout;
+    int readyTimeout = 60; // also the default of the plain daemon start (Main.plainClientCommand)
 
     final Path home;
 

@@ -159,6 +159,10 @@ public class ClientDaemon implements ControlCommand {
     private volatile KernelId runningKernel;
     private volatile int failures;
     private Runnable once;
+    /** The class-data archive to write after the first successful check-in, when bin/patchfleet asked for one; else null. */
+    private volatile ClassDataArchive classData;
+    /** /proc/cpuinfo's model name once read ("" when there is none). */
+    private volatile String cpuModel;
     private volatile Map.Entry<String, Long> kernelRole;
     private volatile Map.Entry<String, Verifier> verifierCache;
     private volatile Map.Entry<String, ServerClient> serverCache;
@@ -170,6 +174,7 @@ public class ClientDaemon implements ControlCommand {
             @Reference(name = "kernel", target = "(kernel=linux)", policyOption = ReferencePolicyOption.GREEDY) KernelApplier kernel,
             @Reference TrustService trust) throws IOException {
         this(DataDirectory.of(context), configDirectory(context), version(context), config, kernel, trust, false);
+        classData = ClassDataArchive.requested(context.getProperty("patchfleet.cds.archive"), context.getProperty("patchfleet.cds.jcmd"));
         if (Boolean.parseBoolean(context.getProperty("patchfleet.client.once"))) {
             // patchfleet client --once: one check-in (and apply), then the framework stops; for
             // timer-driven use that holds no memory between checks.
@@ -292,6 +297,7 @@ public class ClientDaemon implements ControlCommand {
         if (once != null) {
             try {
                 check();
+                checkedIn();
             } catch (NotEnabled e) {
                 LOG.info("Not enabled: nothing to check (run 'patchfleet enable TOKEN')");
             } catch (Exception e) {
@@ -352,6 +358,7 @@ public class ClientDaemon implements ControlCommand {
         try {
             Optional<CheckInResponse> answer = check();
             failures = 0;
+            checkedIn();
             next = delayAfterCheck(answer);
         } catch (NotEnabled e) {
             next = null;
@@ -476,6 +483,23 @@ public class ClientDaemon implements ControlCommand {
             saveEtag(answer.etag());
         }
         return Optional.of(r);
+    }
+
+    /** After a successful check-in: the class-data archive, if one is to be written (see {@link ClassDataArchive}). */
+    private void checkedIn() {
+        ClassDataArchive archive = classData;
+        if (archive != null) {
+            classData = null;
+            if (once != null) {
+                archive.afterCheckIn(); // before --once stops the JVM
+                return;
+            }
+            // On its own thread: jcmd starts a JVM and the dump takes seconds on a busy machine,
+            // which the agent (a patch to watch, a CLI waiting for its answer) should not wait for.
+            Thread writer = new Thread(archive::afterCheckIn, "patchfleet-cds");
+            writer.setDaemon(true);
+            writer.start();
+        }
     }
 
     private void saveEtag(String etag) {
@@ -913,7 +937,7 @@ public class ClientDaemon implements ControlCommand {
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
                 pin == null ? null : pin.hex(), trustOnFirstUse, Instant.now().toString());
-        JsonFiles.write(files.enrollment, enrollment);
+        files.saveEnrollment(enrollment);
         AgentState s = state;
         if (previous == null || !previous.server().equals(server)) {
             s = s.withCounter(0);
@@ -972,7 +996,7 @@ public class ClientDaemon implements ControlCommand {
         if (unload) {
             revert("disabled by the operator");
         }
-        JsonFiles.delete(files.enrollment);
+        files.deleteEnrollment();
         verifierCache = null;
         deleteTree(files.tuf);
         files.events.acknowledge(files.events.snapshot());
@@ -997,6 +1021,7 @@ public class ClientDaemon implements ControlCommand {
         try {
             Optional<CheckInResponse> answer = check();
             failures = 0;
+            checkedIn();
             schedule(delayAfterCheck(answer));
         } catch (ControlException e) {
             throw e;
@@ -1235,14 +1260,26 @@ public class ClientDaemon implements ControlCommand {
     private static long[] uptime(Instant now) {
         long up;
         try {
-            up = (long) Double.parseDouble(Files.readString(Path.of("/proc/uptime")).trim().split("\\s+")[0]);
+            String line = Files.readString(Path.of("/proc/uptime")).trim(); // "SECONDS IDLE-SECONDS"
+            int space = line.indexOf(' ');
+            up = (long) Double.parseDouble(space < 0 ? line : line.substring(0, space));
         } catch (IOException | RuntimeException e) {
             up = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000;
         }
         return new long[] {now.getEpochSecond() - up, up};
     }
 
-    private static String cpuModel() {
+    /** The CPU model, read once: /proc/cpuinfo does not change while the daemon runs, and {@code status} asked for it every time. */
+    private String cpuModel() {
+        String model = cpuModel;
+        if (model == null) {
+            model = readCpuModel();
+            cpuModel = model == null ? "" : model;
+        }
+        return model == null || model.isEmpty() ? null : model;
+    }
+
+    private static String readCpuModel() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst()
                     .orElse(null);

@@ -3,10 +3,13 @@ package io.patchfleet.client.internal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -49,8 +52,51 @@ final class ClientFiles {
         events = new EventQueue(dir.resolve("events"));
     }
 
+    /** The enrollment last read, with the identity of the file it came from. */
+    private record ReadEnrollment(Object fileKey, long modified, long size, Enrollment value) {}
+
+    private volatile ReadEnrollment lastEnrollment;
+
+    /**
+     * The enrollment, parsed again only when the file changed: every check-in and every
+     * {@code status} needs it, and reading and parsing it each time was a sixth of a no-change
+     * check-in's CPU (BENCHMARKS.md, client footprint). The file is only ever replaced whole (a
+     * new file renamed over it, see {@link JsonFiles}), so a change shows as another inode, and
+     * an edit in place as another modification time or size.
+     */
     Optional<Enrollment> enrollment() throws IOException {
-        return JsonFiles.read(enrollment, Enrollment.class);
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(enrollment, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            lastEnrollment = null;
+            return Optional.empty();
+        }
+        if (!attributes.isRegularFile()) {
+            lastEnrollment = null;
+            return Optional.empty();
+        }
+        ReadEnrollment last = lastEnrollment;
+        long modified = attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+        if (last != null && last.fileKey() != null && last.fileKey().equals(attributes.fileKey()) && last.modified() == modified
+                && last.size() == attributes.size()) {
+            return Optional.of(last.value());
+        }
+        Optional<Enrollment> read = JsonFiles.read(enrollment, Enrollment.class);
+        lastEnrollment = read.map(e -> new ReadEnrollment(attributes.fileKey(), modified, attributes.size(), e)).orElse(null);
+        return read;
+    }
+
+    /** Writes the enrollment ({@code enable}); the next read parses the file again. */
+    void saveEnrollment(Enrollment e) throws IOException {
+        lastEnrollment = null;
+        JsonFiles.write(enrollment, e);
+    }
+
+    /** Deletes the enrollment ({@code disable}). */
+    void deleteEnrollment() throws IOException {
+        lastEnrollment = null;
+        JsonFiles.delete(enrollment);
     }
 
     AgentState state() throws IOException {

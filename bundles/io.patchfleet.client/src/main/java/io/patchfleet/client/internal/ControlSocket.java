@@ -75,6 +75,9 @@ public class ControlSocket {
             t.setDaemon(true);
             return t;
         });
+        // No worker idles between commands: the CLI calls rarely, and an idle daemon should not
+        // keep a thread (with its stack) for it.
+        workers.allowCoreThreadTimeOut(true);
         acceptor = new Thread(this::acceptLoop, "patchfleet-control-accept");
         acceptor.setDaemon(true);
         acceptor.start();
