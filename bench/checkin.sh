@@ -133,7 +133,7 @@ fi
 PATCHFLEET_JAVA_OPTS="-Xms$heap -Xmx$heap -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
-wait_for curl -fs "http://127.0.0.1:$port/v1/health"
+WAIT_MS=900000 wait_for curl -fs "http://127.0.0.1:$port/v1/health"
 echo "server ready in $(( $(now_ms) - t0 )) ms" >&2
 # The fleet index (every machine in memory) loads in the background; check-ins are served
 # meanwhile through database reads. Measure the steady state: wait until it is loaded.
