@@ -31,7 +31,7 @@
  * machine's own clock find it in the report.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.patchfleet.store.api;
 
 import org.osgi.annotation.bundle.Export;

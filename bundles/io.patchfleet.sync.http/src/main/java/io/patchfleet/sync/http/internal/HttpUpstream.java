@@ -66,6 +66,7 @@ final class HttpUpstream implements MirrorSource {
     volatile String step = "metadata";
     private Map<String, Listed> listed;
     private List<Listed> withdrawn = List.of();
+    private String listingEtag = "";
 
     HttpUpstream(HttpClient http, URI base, String token, Duration readTimeout, Path partialDir,
             ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally,
@@ -102,6 +103,7 @@ final class HttpUpstream implements MirrorSource {
                 in.transferTo(OutputStream.nullOutputStream());
                 listed = previous.get().listed();
                 withdrawn = previous.get().withdrawn();
+                listingEtag = previous.get().etag();
                 return previous.get();
             }
             if (r.statusCode() != 200) {
@@ -119,8 +121,18 @@ final class HttpUpstream implements MirrorSource {
             }
             listed = Map.copyOf(map);
             withdrawn = List.copyOf(w);
-            return new Listing(r.headers().firstValue("ETag").orElse(""), listed, withdrawn);
+            listingEtag = r.headers().firstValue("ETag").orElse("");
+            return new Listing(listingEtag, listed, withdrawn);
         }
+    }
+
+    /**
+     * The upstream, the filters and the listing's ETag: the same key means the same releases
+     * wanted (no ETag: unknown, so the mirror walks everything).
+     */
+    @Override
+    public Optional<String> selectionKey() {
+        return listingEtag.isEmpty() ? Optional.empty() : Optional.of(base + "|" + filter + "|" + listingEtag);
     }
 
     Map<String, Listed> listed() {
@@ -190,7 +202,7 @@ final class HttpUpstream implements MirrorSource {
         }
         java.security.MessageDigest digest = null;
         if (have < target.length()) {
-            digest = download(sha, part, have, target.length());
+            digest = download(sha, part, have, target.length(), true);
         }
         try {
             if (digest != null && target.hashes().keySet().equals(Set.of("sha256"))) {
@@ -214,6 +226,45 @@ final class HttpUpstream implements MirrorSource {
         return Files.newInputStream(part);
     }
 
+    /**
+     * Downloads (or resumes) a module into {@code partialDir/<sha256>.part} and hands the file to
+     * the mirror, which has the blob store check it and move it into place: the bytes are hashed
+     * once (by the store) and written once (BENCHMARKS.md, sync). A kept part from an earlier run
+     * is checked here first, so a bad one (zeros after a power loss) is fetched again from the
+     * start instead of failing the run; so is every target signed with more hashes than SHA-256,
+     * the only one the store knows.
+     */
+    @Override
+    public Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+        step = "modules";
+        PatchRelease release = target.patch().orElseThrow();
+        String sha = release.sha256().hex();
+        Files.createDirectories(partialDir);
+        Path part = partialDir.resolve(sha + ".part");
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        if (have > target.length()) {
+            Files.delete(part);
+            have = 0;
+        }
+        if (have < target.length()) {
+            download(sha, part, have, target.length(), false);
+        }
+        if (have > 0 || !target.hashes().keySet().equals(Set.of("sha256"))) {
+            try {
+                TargetVerification.verify(target, part);
+            } catch (TargetMismatchException e) {
+                Files.deleteIfExists(part);
+                if (have == 0) {
+                    throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
+                            "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
+                }
+                download(sha, part, 0, target.length(), false); // the kept part was bad: once more from the start
+            }
+        }
+        blobs.incrementAndGet();
+        return Optional.of(part);
+    }
+
     /** Deletes the partial files of modules now in the blob store. */
     void cleanUp(java.util.function.Predicate<String> stored) throws IOException {
         if (!Files.isDirectory(partialDir)) {
@@ -229,8 +280,12 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
-    /** @return the SHA-256 of the whole file if it was downloaded from its first byte, else {@code null} */
-    private java.security.MessageDigest download(String sha, Path part, long have, long length) throws IOException {
+    /**
+     * @param hash whether to compute the SHA-256 on the way in
+     * @return the SHA-256 of the whole file if asked for and downloaded from its first byte, else {@code null}
+     */
+    private java.security.MessageDigest download(String sha, Path part, long have, long length, boolean hash)
+            throws IOException {
         Optional<String> range = have > 0 ? Optional.of("bytes=" + have + "-") : Optional.empty();
         HttpResponse<InputStream> r = send("/v1/sync/blobs/" + sha, range);
         try (InputStream in = r.body()) {
@@ -243,7 +298,7 @@ final class HttpUpstream implements MirrorSource {
             } else {
                 throw failure(r.statusCode(), "module " + sha);
             }
-            java.security.MessageDigest digest = have == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
+            java.security.MessageDigest digest = hash && have == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
             AtomicLong lastProgress = new AtomicLong(System.nanoTime());
             ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
                 if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
