@@ -417,10 +417,15 @@ public class PublisherMirror implements CatalogMirror {
      */
     private void storeBlobs(MirrorSource source, java.util.Collection<VerifiedTarget> targets,
             io.patchfleet.store.api.BlobBatch batch) throws IOException, StoreException {
-        int threads = Math.max(1, Math.min(source.parallelism(), targets.size()));
+        int parallelism = Math.max(1, source.parallelism());
+        // Twice as many threads as downloads: a module's store step (hash, fsync, rename) runs while
+        // the next download already uses the connection. The fsync was a quarter of a download
+        // thread's time (BENCHMARKS.md, sync); the permits keep downloads at the source's parallelism.
+        int threads = Math.max(1, Math.min(parallelism == 1 ? 1 : 2 * parallelism, targets.size()));
+        java.util.concurrent.Semaphore downloads = new java.util.concurrent.Semaphore(parallelism);
         if (threads == 1) {
             for (VerifiedTarget t : targets) {
-                storeBlob(source, t, batch);
+                storeBlob(source, t, batch, downloads);
             }
             return;
         }
@@ -433,7 +438,7 @@ public class PublisherMirror implements CatalogMirror {
             java.util.concurrent.CompletionService<Void> done = new java.util.concurrent.ExecutorCompletionService<>(pool);
             for (VerifiedTarget t : targets) {
                 done.submit(() -> {
-                    storeBlob(source, t, batch);
+                    storeBlob(source, t, batch, downloads);
                     return null;
                 });
             }
@@ -462,25 +467,41 @@ public class PublisherMirror implements CatalogMirror {
         }
     }
 
-    private void storeBlob(MirrorSource source, VerifiedTarget target, io.patchfleet.store.api.BlobBatch batch)
-            throws IOException, StoreException {
+    /** Stores one module; holds a download permit only while the source delivers its bytes. */
+    private void storeBlob(MirrorSource source, VerifiedTarget target, io.patchfleet.store.api.BlobBatch batch,
+            java.util.concurrent.Semaphore downloads) throws IOException, StoreException {
         Sha256 sha256 = target.patch().orElseThrow().sha256();
         BlobInfo info;
-        Optional<Path> file = source.targetFile(target);
-        if (file.isPresent()) {
-            // A finished download: the store moves it into place (no copy) after checking it itself.
-            try {
-                info = batch.adopt(file.get(), Optional.of(sha256), target.length());
-            } catch (StoreException e) {
-                if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
-                    Files.deleteIfExists(file.get()); // wrong bytes: fetched again from the start next time
+        try {
+            downloads.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting to download " + target.name());
+        }
+        boolean held = true;
+        try {
+            Optional<Path> file = source.targetFile(target);
+            if (file.isPresent()) {
+                downloads.release(); // downloaded: the connection is free for the next module
+                held = false;
+                // A finished download: the store moves it into place (no copy) after checking it itself.
+                try {
+                    info = batch.adopt(file.get(), Optional.of(sha256), target.length());
+                } catch (StoreException e) {
+                    if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
+                        Files.deleteIfExists(file.get()); // wrong bytes: fetched again from the start next time
+                    }
+                    throw e;
                 }
-                throw e;
+            } else {
+                try (InputStream in = source.openTarget(target)) {
+                    // The blob store checks the digest and the length cap; the exact length is checked here.
+                    info = batch.put(in, Optional.of(sha256), target.length());
+                }
             }
-        } else {
-            try (InputStream in = source.openTarget(target)) {
-                // The blob store checks the digest and the length cap; the exact length is checked here.
-                info = batch.put(in, Optional.of(sha256), target.length());
+        } finally {
+            if (held) {
+                downloads.release();
             }
         }
         if (info.length() != target.length()) {
