@@ -35,6 +35,16 @@ public interface BlobBatch {
     BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException;
 
     /**
+     * Makes the name of a blob stored earlier durable at {@link #commit()} as if this batch had
+     * stored it: for a blob about to be made visible that another batch stored, which may never
+     * have committed (a process killed before its commit; after the restart the blob is there,
+     * but its name may not survive a power loss yet).
+     *
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if there is no such blob
+     */
+    void keep(Sha256 sha256) throws StoreException;
+
+    /**
      * Syncs every folder that this batch's writes changed, once each.
      *
      * @throws StoreException {@link StoreException.Reason#UNAVAILABLE} if a folder cannot be

@@ -329,6 +329,16 @@ public final class FsBlobStore implements BlobStore {
         }
 
         @Override
+        public void keep(Sha256 sha256) throws StoreException {
+            Path file = path(Objects.requireNonNull(sha256, "sha256"));
+            if (!Files.isRegularFile(file)) {
+                throw new StoreException(Reason.NOT_FOUND, "no blob " + sha256);
+            }
+            pending.add(file.getParent());
+            pending.add(file.getParent().getParent());
+        }
+
+        @Override
         public void commit() throws StoreException {
             // Order does not matter: each sync makes the entries in that folder durable, and every
             // folder created by the batch is in the set with its parent.

@@ -363,4 +363,23 @@ class FsBlobStoreTest {
         assertTrue(synced.contains(folder), "its own folder");
         assertTrue(synced.contains(folder.getParent()), "and the parent naming the folder the batch has not committed yet");
     }
+
+    @Test
+    void keepMakesAnEarlierBlobsNameDurableAtCommit() throws Exception {
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
+        byte[] data = content(3_000, 12);
+        Sha256 sha = Sha256.digestOf(data);
+        store.batch().put(new ByteArrayInputStream(data), Optional.of(sha), data.length); // never committed
+        synced.clear();
+
+        BlobBatch next = store.batch();
+        next.keep(sha);
+        next.commit();
+
+        assertEquals(java.util.Set.of(store.path(sha).getParent(), store.path(sha).getParent().getParent()),
+                new java.util.HashSet<>(synced));
+        StoreException e = assertThrows(StoreException.class, () -> next.keep(Sha256.digestOf(content(10, 13))));
+        assertEquals(StoreException.Reason.NOT_FOUND, e.reason());
+    }
 }

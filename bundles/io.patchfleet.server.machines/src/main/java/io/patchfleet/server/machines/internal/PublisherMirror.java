@@ -339,6 +339,13 @@ public class PublisherMirror implements CatalogMirror {
         }
         io.patchfleet.store.api.BlobBatch batch = blobs.batch();
         storeBlobs(source, needed.values(), batch);
+        // Releases about to be added whose module was already there (a sync killed before its batch
+        // committed, then this restart or run): make their names durable with this commit too.
+        for (PatchRelease r : releases) {
+            if (!known.contains(r) && !needed.containsKey(r.sha256())) {
+                batch.keep(r.sha256());
+            }
+        }
         // Each module's content was forced to disk before its name appeared; the folders naming them
         // are synced here, once each, and only then may the catalog commit make them visible.
         batch.commit();

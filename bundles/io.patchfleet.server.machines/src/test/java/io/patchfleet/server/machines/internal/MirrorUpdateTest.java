@@ -43,6 +43,7 @@ class MirrorUpdateTest {
     Path dir;
 
     TrustService trust;
+    List<PatchRelease> published;
     RepositoryDirectory repo;
     TrustAnchor anchor;
     ServerFakes.MemoryCatalog catalog;
@@ -53,7 +54,7 @@ class MirrorUpdateTest {
     void publisherAndMirror() throws Exception {
         trust = Tuf.trustService();
         Path repoDir = dir.resolve("publisher");
-        FleetSimulationTest.publish(trust, repoDir);
+        published = FleetSimulationTest.publish(trust, repoDir);
         repo = RepositoryDirectory.repository(repoDir);
         anchor = TrustAnchor.pinned(Sha256.of(HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                 .digest(Files.readAllBytes(repoDir.resolve("metadata/1.root.json"))))));
@@ -171,5 +172,19 @@ class MirrorUpdateTest {
         mirror.update(source, anchor);
         mirror.update(source, anchor);
         assertEquals(4, source.wantsRelease.get(), "without a selection key each update walks both releases");
+    }
+
+    @Test
+    void aModuleStoredByAnEarlierUncommittedRunIsKeptDurableByThisCommit() throws Exception {
+        // a sync killed after storing one module, before its batch commit and catalog rows
+        PatchRelease stored = published.get(0);
+        blobs.put(Files.newInputStream(repo.targetPath(stored.targetName())), Optional.of(stored.sha256()), stored.length());
+        Downloads source = new Downloads();
+
+        mirror.update(source, anchor);
+
+        assertEquals(1, blobs.adopted.get(), "only the missing module was downloaded");
+        assertEquals(1, blobs.kept.get(), "the one already there is made durable with the same commit");
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
     }
 }

@@ -203,6 +203,7 @@ final class ServerFakes {
         final Map<Sha256, byte[]> blobs = new ConcurrentHashMap<>();
         final java.util.concurrent.atomic.AtomicInteger adopted = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger kept = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
@@ -249,6 +250,14 @@ final class ServerFakes {
                 @Override
                 public BlobInfo adopt(java.nio.file.Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
                     return MemoryBlobs.this.adopt(file, expected, maxLength);
+                }
+
+                @Override
+                public void keep(Sha256 sha256) throws StoreException {
+                    if (!blobs.containsKey(sha256)) {
+                        throw new StoreException(StoreException.Reason.NOT_FOUND, "no blob " + sha256);
+                    }
+                    kept.incrementAndGet();
                 }
 
                 @Override
