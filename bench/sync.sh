@@ -25,7 +25,9 @@
 #   DIST=DIR        the assembled distribution to run (default launcher/target/patchfleet, built if missing)
 #   MVN_REPO=...    -Dmaven.repo.local for the build, if the launcher is not built yet
 # needs: Java 17, curl (7.66+ for --parallel), python3 (free ports), sha256sum.
-# Output: a Markdown summary on stdout, JSON in $BENCH_DIR/sync/results.json.
+# Output: a Markdown summary on stdout, JSON in $BENCH_DIR/sync/results.json; with (a), the CPU
+# seconds of the on-prem server and the upstream during the sync and of curl and the upstream
+# during the copy (load-independent, unlike the times on a shared machine), and the load average.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -53,6 +55,10 @@ pf=$root/bin/patchfleet
 jars=$(ls "$work"/dist/profiles/server/bundles/{io.patchfleet.model,io.patchfleet.trust.api,io.patchfleet.trust.tuf,bcprov,jackson}*.jar | tr '\n' :)
 
 now_ms() { date +%s%3N; }
+# CPU seconds (user + system) a process used so far: on a shared machine the time a run takes
+# depends on what else runs, its CPU seconds much less, so both are reported.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+declare -A pid_of
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # SECONDS COMMAND...
   local deadline=$(( $(now_ms) + $1 * 1000 )); shift
@@ -73,7 +79,7 @@ start_server() { # NAME
   local opts=${PATCHFLEET_JAVA_OPTS:-}
   [[ $n == down-* ]] && opts="$opts ${ONPREM_JAVA_OPTS:-}"
   PATCHFLEET_JAVA_OPTS="$opts" "$pf" server --data "$d" --port "${port[$n]}" --host 127.0.0.1 >>"$work/$n.log" 2>&1 &
-  pids+=($!)
+  pids+=($!); pid_of[$n]=$!
   wait_for 300 curl -sf "http://127.0.0.1:${port[$n]}/v1/ready"
   wait_for 60 test -s "$d/initial-admin-password"
   XDG_CONFIG_HOME="$work/cli-$n" "$pf" admin login --server "http://127.0.0.1:${port[$n]}" --user admin \
@@ -116,6 +122,7 @@ onprem() { # NAME UPSTREAM REPO_DIR
 try: print(json.load(open(sys.argv[1])).get("finishedRun") or 0)
 except OSError: print(0)' "$(data_of "$n")/sync/status.json")
   start_server "$n"
+  local cpu0 up0; cpu0=$(cpu_s "${pid_of[$n]}"); up0=$(cpu_s "${pid_of[$up]}")
   cat >"$(data_of "$n")/etc/io.patchfleet.sync.http.cfg" <<CFG
 upstream.url = http://127.0.0.1:${port[$up]}
 token = $token
@@ -124,6 +131,8 @@ interval.seconds = 0
 download.parallelism = $parallel
 CFG
   wait_for 1800 sync_done "$n" $((before + 1))
+  onprem_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[1]) - float(sys.argv[2]), 2))' "$(cpu_s "${pid_of[$n]}")" "$cpu0")
+  upstream_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[1]) - float(sys.argv[2]), 2))' "$(cpu_s "${pid_of[$up]}")" "$up0")
 }
 sync_done() { # NAME RUN: the run finished successfully
   local s; s=$(admin "$1" sync status --format json) || return 1
@@ -151,14 +160,17 @@ for r in d["releases"]:
 PY
   copy() {
     rm -rf "$work/copy" && mkdir -p "$work/copy" && sync
-    local t0; t0=$(now_ms)
-    curl -sf --parallel --parallel-max "$parallel" -K "$work/curl.cfg"
+    local t0 up0; t0=$(now_ms); up0=$(cpu_s "${pid_of[up-a]}")
+    local TIMEFORMAT='%U %S'
+    { time curl -sf --parallel --parallel-max "$parallel" -K "$work/curl.cfg" 2>>"$work/curl.err" ; } 2>"$work/curl.time"
     copy_ms=$(( $(now_ms) - t0 ))
+    copy_cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$work/curl.time")
+    copy_up_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[1]) - float(sys.argv[2]), 2))' "$(cpu_s "${pid_of[up-a]}")" "$up0")
     sync -f "$work/copy"
     copy_sync_ms=$(( $(now_ms) - t0 ))
     copy_bytes=$(du -sb "$work/copy" | cut -f1)
   }
-  copy; copy1_ms=$copy_ms; copy1_sync_ms=$copy_sync_ms  # warms the upstream's page cache like the sync will find it
+  copy; copy1_ms=$copy_ms; copy1_sync_ms=$copy_sync_ms; copy1_cpu=$copy_cpu; copy1_up_cpu=$copy_up_cpu  # warms the upstream's page cache like the sync will find it
   sync
   onprem down-a up-a "$repo"
   admin down-a sync status --format json >"$work/sync-a.json"
@@ -166,13 +178,15 @@ PY
   sync_bytes=$(json_field bytes <"$work/sync-a.json")
   sync_blobs=$(json_field blobs <"$work/sync-a.json")
   copy   # the baseline again after the sync: the better of both runs counts
-  (( copy1_ms < copy_ms )) && copy_ms=$copy1_ms
+  (( copy1_ms < copy_ms )) && { copy_ms=$copy1_ms; copy_cpu=$copy1_cpu; copy_up_cpu=$copy1_up_cpu; }
   (( copy1_sync_ms < copy_sync_ms )) && copy_sync_ms=$copy1_sync_ms
   [[ $sync_blobs == "$patches" ]] || { echo "the sync stored $sync_blobs modules, expected $patches" >&2; exit 1; }
   stop_all
-  add_result full "$(python3 -c 'import json,sys; s,b,c,cs,cb,p,n=map(int,sys.argv[1:8]); print(json.dumps({"modules":n,"bytes":b,"parallel":p,
+  add_result full "$(python3 -c 'import json,sys; s,b,c,cs,cb,p,n=map(int,sys.argv[1:8]); sc,uc,cc,cuc=map(float,sys.argv[8:12]); print(json.dumps({"modules":n,"bytes":b,"parallel":p,
     "syncMs":s,"syncMBps":round(b/s/1000,1),"copyMs":c,"copyMBps":round(cb/c/1000,1),"copyFsyncMs":cs,
-    "ratio":round(c/s,2),"ratioFsync":round(cs/s,2)}))' "$sync_ms" "$sync_bytes" "$copy_ms" "$copy_sync_ms" "$copy_bytes" "$parallel" "$sync_blobs")"
+    "ratio":round(c/s,2),"ratioFsync":round(cs/s,2),
+    "syncCpuS":sc,"syncUpstreamCpuS":uc,"copyCpuS":cc,"copyUpstreamCpuS":cuc,"loadavg":open("/proc/loadavg").read().split()[:3]}))' \
+    "$sync_ms" "$sync_bytes" "$copy_ms" "$copy_sync_ms" "$copy_bytes" "$parallel" "$sync_blobs" "$onprem_cpu" "$upstream_cpu" "$copy_cpu" "$copy_up_cpu")"
   echo "(a) full sync: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["full"])' "$results")" >&2
 fi
 
@@ -199,7 +213,7 @@ if [[ " $phases " == *" b "* ]]; then
   stop_all
   add_result nochange "$(python3 -c 'import json,sys,statistics
 d=sorted(int(x) for x in sys.argv[2:]); n=len(d)
-print(json.dumps({"releases":int(sys.argv[1]),"triggers":n,"medianMs":statistics.median(d),"p95Ms":d[min(n-1,int(round(0.95*(n-1))))],"maxMs":d[-1],"runsMs":d}))' "$releases" "${durations[@]}")"
+print(json.dumps({"releases":int(sys.argv[1]),"triggers":n,"medianMs":statistics.median(d),"p95Ms":d[min(n-1,int(round(0.95*(n-1))))],"maxMs":d[-1],"runsMs":d,"loadavg":open("/proc/loadavg").read().split()[:3]}))' "$releases" "${durations[@]}")"
 fi
 
 echo "$results" | python3 -m json.tool >"$work/results.json"

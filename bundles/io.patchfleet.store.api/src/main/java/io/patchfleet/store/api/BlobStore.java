@@ -2,6 +2,7 @@ package io.patchfleet.store.api;
 
 import io.patchfleet.model.Sha256;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -14,6 +15,11 @@ import org.osgi.annotation.versioning.ProviderType;
  * with content matching its name or does not exist. Concurrent puts of the same content are
  * safe. Blobs are not part of any database transaction: write the blob first, then the
  * catalog row that refers to it; a blob left without a row is garbage that retention removes.
+ *
+ * <p><b>Batches.</b> Storing many blobs (a sync) through a {@link #batch()} makes each one
+ * complete, verified and its content durable before its name appears, and defers only the sync
+ * of the folders that name them to {@link BlobBatch#commit()}, once per folder: call it before
+ * the catalog commit that makes the blobs visible.
  */
 @ProviderType
 public interface BlobStore {
@@ -31,6 +37,36 @@ public interface BlobStore {
      *     store or of {@code in}
      */
     BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException;
+
+    /**
+     * Stores the content of a file the caller wrote (a finished download) by moving the file into
+     * the store: its bytes are not copied. The store still reads it once to check its digest and
+     * length itself, forces it to disk and renames it into place, so the guarantees of
+     * {@link #put} hold unchanged: the caller's own checks are not trusted. Durable on return.
+     *
+     * <p>On success the file is gone (moved, or deleted if the store held the blob already). On
+     * {@link StoreException.Reason#DIGEST_MISMATCH} and {@link StoreException.Reason#LIMIT}
+     * nothing is stored and the file is left where it was, for the caller to delete or resume.
+     * A file on another file system than the store is copied instead of moved.
+     *
+     * @param file a regular file no one writes to any more; never {@code null}
+     * @param expected the digest the content must have; when present and the content differs,
+     *     nothing is stored
+     * @param maxLength the most bytes to accept
+     * @return digest and length of the stored content
+     * @throws StoreException as {@link #put}; {@link StoreException.Reason#UNAVAILABLE} also
+     *     when {@code file} cannot be read
+     * @since 1.2
+     */
+    BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException;
+
+    /**
+     * A batch of writes for storing many blobs at once, such as a sync: see {@link BlobBatch}.
+     * Batches are independent of each other and of single puts; a batch is thread-safe.
+     *
+     * @since 1.2
+     */
+    BlobBatch batch();
 
     /**
      * Opens a blob for reading from {@code offset}, for HTTP Range requests and resumed

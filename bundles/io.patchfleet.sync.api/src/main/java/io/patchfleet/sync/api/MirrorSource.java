@@ -5,6 +5,8 @@ import io.patchfleet.trust.api.MetadataSource;
 import io.patchfleet.trust.api.VerifiedTarget;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -50,4 +52,34 @@ public interface MirrorSource extends MetadataSource {
      * @throws IOException if the bytes cannot be had (network, timeout, not found, mismatch)
      */
     InputStream openTarget(VerifiedTarget target) throws IOException;
+
+    /**
+     * The module bytes of a verified target as a finished file (a download) that the mirror may
+     * move into the blob store instead of copying them ({@code BlobStore.adopt}). The file is
+     * trusted no more than {@link #openTarget}'s bytes: the blob store checks length and digest
+     * before anything is stored. The mirror takes the file over: it is moved into the store, or
+     * deleted by the mirror if it does not match. Same threading as {@link #openTarget}.
+     *
+     * @return the file, at most {@code target.length()} bytes; empty (the default): the mirror
+     *     reads {@link #openTarget} instead
+     * @throws IOException if the bytes cannot be had (network, timeout, not found)
+     * @since 1.2
+     */
+    default Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+        return Optional.empty();
+    }
+
+    /**
+     * What {@link #wantsRole} and {@link #wantsRelease} answer, as an opaque key: the filters and
+     * the version of what the source lists (an upstream's listing ETag). When an update finds the
+     * same key as the last complete one and the publisher metadata unchanged (same root, targets,
+     * snapshot and role versions; nothing it reuses expired), the mirror keeps its last result
+     * instead of walking every role and release again. A source that cannot tell must answer empty.
+     *
+     * @return empty (the default): every update walks every wanted role and release
+     * @since 1.2
+     */
+    default Optional<String> selectionKey() {
+        return Optional.empty();
+    }
 }

@@ -9,7 +9,7 @@
  * verbatim.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.patchfleet.sync.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,6 +1,7 @@
 package io.patchfleet.blob.fs.internal;
 
 import io.patchfleet.model.Sha256;
+import io.patchfleet.store.api.BlobBatch;
 import io.patchfleet.store.api.BlobInfo;
 import io.patchfleet.store.api.BlobInventory;
 import io.patchfleet.store.api.BlobStore;
@@ -19,8 +20,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -43,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * partial file visible under a digest name. Leftovers of interrupted writes stay in
  * {@code .tmp} and are deleted at start. Concurrent puts of the same content each write their own
  * temp file; the renames replace one identical file with another.
+ *
+ * <p><b>Adopting</b> a file (a finished download) reads it once for the digest and the length
+ * cap, forces it and renames it into place: no second copy of the bytes. <b>Batches</b> do the
+ * same but collect the folders whose entries changed and sync each once at commit; a folder a
+ * batch created stays in {@link #unsynced} until then, so a single {@code put} into it meanwhile
+ * syncs the parents too and keeps its own promise.
  */
 @Component(service = BlobStore.class, configurationPid = FsBlobStore.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -52,7 +63,7 @@ public final class FsBlobStore implements BlobStore {
     static final String DATA_PROPERTY = "patchfleet.data";
     static final String TMP = ".tmp";
     private static final Logger LOG = LoggerFactory.getLogger(FsBlobStore.class);
-    private static final int BUFFER = 64 * 1024;
+    private static final int BUFFER = 256 * 1024;
 
     @ObjectClassDefinition(name = "Patchfleet blob store", description = "Where patch modules and other blobs are kept")
     public @interface Config {
@@ -62,6 +73,10 @@ public final class FsBlobStore implements BlobStore {
 
     private final Path root;
     private final Path tmp;
+    /** Syncs a folder (fsync); a test counts the calls. */
+    private final DirectorySync directorySync;
+    /** Folders a batch created whose own entry is not durable yet (its commit pending). */
+    private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
 
     @Activate
     public FsBlobStore(BundleContext context, Config config) throws IOException {
@@ -70,6 +85,17 @@ public final class FsBlobStore implements BlobStore {
 
     /** A store rooted at {@code root}, created if missing; deletes leftover temporary files. */
     public FsBlobStore(Path root) throws IOException {
+        this(root, FsBlobStore::force);
+    }
+
+    /** How a folder's entries are made durable. */
+    @FunctionalInterface
+    interface DirectorySync {
+        void sync(Path dir) throws IOException;
+    }
+
+    FsBlobStore(Path root, DirectorySync directorySync) throws IOException {
+        this.directorySync = directorySync;
         this.root = root.toAbsolutePath().normalize();
         this.tmp = this.root.resolve(TMP);
         Files.createDirectories(tmp);
@@ -82,6 +108,19 @@ public final class FsBlobStore implements BlobStore {
         }
         if (removed > 0) {
             LOG.info("Removed {} unfinished blob uploads from {}", removed, tmp);
+        }
+        // The 256 first-level folders exist from the start (one root sync here), so storing a blob
+        // never changes the root: one folder sync fewer for most of the first blobs of a sync.
+        boolean created = false;
+        for (int i = 0; i < 256; i++) {
+            Path top = this.root.resolve(String.format("%02x", i));
+            if (!Files.isDirectory(top)) {
+                Files.createDirectories(top);
+                created = true;
+            }
+        }
+        if (created) {
+            fsyncDirectory(this.root);
         }
     }
 
@@ -105,6 +144,24 @@ public final class FsBlobStore implements BlobStore {
 
     @Override
     public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
+        return put(in, expected, maxLength, null);
+    }
+
+    @Override
+    public BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
+        return adopt(file, expected, maxLength, null);
+    }
+
+    @Override
+    public BlobBatch batch() {
+        return new Batch();
+    }
+
+    /**
+     * @param pending null: sync the changed folders now; else collect them there for the batch's
+     *     commit
+     */
+    private BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength, Set<Path> pending) throws StoreException {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(expected, "expected");
         if (maxLength < 0) {
@@ -131,43 +188,173 @@ public final class FsBlobStore implements BlobStore {
                 }
                 out.force(true);
             }
-            Sha256 actual = Sha256.ofDigest(digest.digest());
-            if (expected.isPresent() && !expected.get().equals(actual)) {
-                throw new StoreException(Reason.DIGEST_MISMATCH, "content has SHA-256 " + actual + ", expected "
-                        + expected.get());
-            }
-            Path target = path(actual);
-            if (Files.exists(target)) {
-                return new BlobInfo(actual, length);
-            }
-            Path dir = target.getParent();
-            boolean newDirs = !Files.isDirectory(dir);
-            boolean newTop = newDirs && !Files.isDirectory(dir.getParent());
-            Files.createDirectories(dir);
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new StoreException(Reason.UNAVAILABLE, "the blob directory does not support atomic renames: " + root, e);
-            }
-            temp = null;
-            fsyncDirectory(dir);
-            if (newDirs) {
-                fsyncDirectory(dir.getParent());
-                if (newTop) { // the root changed only when the first-level folder is new
-                    fsyncDirectory(root);
-                }
+            Sha256 actual = check(Sha256.ofDigest(digest.digest()), expected);
+            if (place(temp, actual, pending)) {
+                temp = null;
             }
             return new BlobInfo(actual, length);
         } catch (IOException e) {
             throw new StoreException(Reason.UNAVAILABLE, "cannot store blob: " + e.getMessage(), e);
         } finally {
-            if (temp != null) {
+            deleteQuietly(temp);
+        }
+    }
+
+    /**
+     * Reads the file once (digest, length cap), forces it to disk and renames it into place: the
+     * same checks as {@link #put} without writing the bytes a second time (BENCHMARKS.md, sync).
+     */
+    private BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength, Set<Path> pending) throws StoreException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(expected, "expected");
+        if (maxLength < 0) {
+            throw new IllegalArgumentException("maxLength must not be negative: " + maxLength);
+        }
+        MessageDigest digest = Sha256.newDigest();
+        long length = 0;
+        try {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                if (ch.size() > maxLength) {
+                    throw new StoreException(Reason.LIMIT, "blob larger than " + maxLength + " bytes");
+                }
+                ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+                int n;
+                while ((n = ch.read(buffer)) >= 0) {
+                    length += n;
+                    if (length > maxLength) {
+                        throw new StoreException(Reason.LIMIT, "blob larger than " + maxLength + " bytes");
+                    }
+                    buffer.flip();
+                    digest.update(buffer);
+                    buffer.clear();
+                }
+                // The content must be on disk before a digest name can point at it: after a power loss a
+                // name with missing content would be taken for a stored blob and never fetched again.
+                ch.force(true);
+            }
+            Sha256 actual = check(Sha256.ofDigest(digest.digest()), expected);
+            try {
+                place(file, actual, pending);
+            } catch (AtomicMoveNotSupportedException e) {
+                // Another file system than the store's (a configured blob directory elsewhere): copy.
+                BlobInfo copied;
+                try (InputStream in = Files.newInputStream(file)) {
+                    copied = put(in, Optional.of(actual), maxLength, pending);
+                }
+                Files.deleteIfExists(file);
+                return copied;
+            }
+            return new BlobInfo(actual, length);
+        } catch (IOException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Sha256 check(Sha256 actual, Optional<Sha256> expected) throws StoreException {
+        if (expected.isPresent() && !expected.get().equals(actual)) {
+            throw new StoreException(Reason.DIGEST_MISMATCH, "content has SHA-256 " + actual + ", expected " + expected.get());
+        }
+        return actual;
+    }
+
+    /**
+     * Renames a complete, checked, forced file to its digest name and makes the name durable: now,
+     * or (with {@code pending}) at the batch's commit.
+     *
+     * @return whether {@code file} was moved; {@code false}: the blob existed and {@code file} is deleted
+     * @throws AtomicMoveNotSupportedException if {@code file} is on another file system
+     */
+    private boolean place(Path file, Sha256 actual, Set<Path> pending) throws IOException {
+        Path target = path(actual);
+        if (Files.exists(target)) {
+            Files.deleteIfExists(file);
+            return false;
+        }
+        Path dir = target.getParent();
+        Path top = dir.getParent();
+        boolean newDir = !Files.isDirectory(dir);
+        boolean newTop = newDir && !Files.isDirectory(top);
+        Files.createDirectories(dir);
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        // Folders whose entries changed: the blob's folder, its parent if the folder is new, the root
+        // if the first level is new (not at all since the 256 first-level folders exist from the start).
+        if (pending != null) {
+            pending.add(dir);
+            if (newDir) {
+                pending.add(top);
+                unsynced.add(dir); // its own entry is not durable until the batch commits
+            }
+            if (newTop) {
+                pending.add(root);
+                unsynced.add(top);
+            }
+            return true;
+        }
+        fsyncDirectory(dir);
+        if (newDir) {
+            fsyncDirectory(top);
+        }
+        if (newTop) {
+            fsyncDirectory(root);
+        }
+        // A folder a batch created and has not committed yet: its entry must be durable for this put too.
+        for (Path d = dir; d != null && !d.equals(root) && unsynced.contains(d); d = d.getParent()) {
+            fsyncDirectory(d.getParent());
+        }
+        return true;
+    }
+
+    private static void deleteQuietly(Path temp) {
+        if (temp != null) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                LOG.warn("Cannot delete temporary blob {}: {}", temp, e.getMessage());
+            }
+        }
+    }
+
+    /** Writes whose folder syncs wait for {@link #commit()}: one sync per distinct folder. */
+    private final class Batch implements BlobBatch {
+        private final Set<Path> pending = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
+            return FsBlobStore.this.put(in, expected, maxLength, pending);
+        }
+
+        @Override
+        public BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
+            return FsBlobStore.this.adopt(file, expected, maxLength, pending);
+        }
+
+        @Override
+        public void keep(Sha256 sha256) throws StoreException {
+            Path file = path(Objects.requireNonNull(sha256, "sha256"));
+            if (!Files.isRegularFile(file)) {
+                throw new StoreException(Reason.NOT_FOUND, "no blob " + sha256);
+            }
+            pending.add(file.getParent());
+            pending.add(file.getParent().getParent());
+        }
+
+        @Override
+        public void commit() throws StoreException {
+            // Order does not matter: each sync makes the entries in that folder durable, and every
+            // folder created by the batch is in the set with its parent.
+            List<Path> dirs = new ArrayList<>(pending);
+            for (Path dir : dirs) {
                 try {
-                    Files.deleteIfExists(temp);
+                    directorySync.sync(dir);
+                } catch (NoSuchFileException e) {
+                    // emptied and removed since (a deleted blob): nothing left to make durable there
                 } catch (IOException e) {
-                    LOG.warn("Cannot delete temporary blob {}: {}", temp, e.getMessage());
+                    throw new StoreException(Reason.UNAVAILABLE, "cannot sync blob folder " + dir + ": " + e.getMessage(), e);
                 }
             }
+            pending.removeAll(dirs);
+            Set<Path> synced = Set.copyOf(dirs);
+            unsynced.removeIf(d -> synced.contains(d.getParent())); // their entries are durable now
         }
     }
 
@@ -176,11 +363,17 @@ public final class FsBlobStore implements BlobStore {
     }
 
     /** Makes a rename durable; some platforms cannot open directories, where the rename is durable already. */
-    private static void fsyncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
+    private void fsyncDirectory(Path dir) {
+        try {
+            directorySync.sync(dir);
         } catch (IOException e) {
             LOG.debug("Cannot fsync directory {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static void force(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
         }
     }
 

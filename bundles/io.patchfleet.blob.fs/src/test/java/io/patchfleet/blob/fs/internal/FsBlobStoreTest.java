@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchfleet.model.Sha256;
+import io.patchfleet.store.api.BlobBatch;
 import io.patchfleet.store.api.BlobInfo;
 import io.patchfleet.store.api.StoreException;
 import java.io.ByteArrayInputStream;
@@ -217,5 +218,168 @@ class FsBlobStoreTest {
         // A path trick cannot even be expressed: names are Sha256 values, validated on construction.
         assertThrows(IllegalArgumentException.class, () -> Sha256.of("../../etc/passwd"));
         assertThrows(IllegalArgumentException.class, () -> Sha256.of("AB".repeat(32)));
+    }
+
+    // ---- adopt and batches
+
+    /** A downloaded file beside the store, on the same file system. */
+    private Path download(Path dir, byte[] data) throws Exception {
+        Files.createDirectories(dir);
+        Path f = Files.createTempFile(dir, "dl-", ".part");
+        Files.write(f, data);
+        return f;
+    }
+
+    @Test
+    void adoptMovesTheFileIntoPlaceWithoutCopyingIt() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"));
+        byte[] data = content(300_000, 7);
+        Sha256 sha = Sha256.digestOf(data);
+        Path file = download(root.resolve("partial"), data);
+        Object inode = Files.getAttribute(file, "unix:ino");
+
+        BlobInfo info = store.adopt(file, Optional.of(sha), data.length);
+
+        assertEquals(new BlobInfo(sha, data.length), info);
+        assertFalse(Files.exists(file), "the file moved into the store");
+        assertEquals(inode, Files.getAttribute(store.path(sha), "unix:ino"), "renamed, not copied");
+        try (InputStream in = store.open(sha, 0)) {
+            assertArrayEquals(data, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void adoptChecksTheContentItselfAndLeavesAWrongFileWhereItWas() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"));
+        byte[] data = content(10_000, 8);
+        Sha256 claimed = Sha256.digestOf(content(10_000, 9));
+        Path file = download(root.resolve("partial"), data);
+
+        StoreException e = assertThrows(StoreException.class, () -> store.adopt(file, Optional.of(claimed), data.length));
+
+        assertEquals(StoreException.Reason.DIGEST_MISMATCH, e.reason());
+        assertFalse(store.exists(claimed));
+        assertFalse(store.exists(Sha256.digestOf(data)), "nothing stored under the content's own name either");
+        assertTrue(Files.exists(file), "the caller's file is left for the caller");
+        assertEquals(0, store.inventory().blobs().size());
+    }
+
+    @Test
+    void adoptRefusesAFileBeyondTheLimit() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"));
+        byte[] data = content(10_001, 10);
+        Path file = download(root.resolve("partial"), data);
+
+        StoreException e = assertThrows(StoreException.class,
+                () -> store.adopt(file, Optional.of(Sha256.digestOf(data)), 10_000));
+
+        assertEquals(StoreException.Reason.LIMIT, e.reason());
+        assertFalse(store.exists(Sha256.digestOf(data)));
+        assertTrue(Files.exists(file));
+    }
+
+    @Test
+    void adoptOfContentAlreadyStoredDeletesTheFile() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"));
+        byte[] data = content(5_000, 11);
+        Sha256 sha = Sha256.digestOf(data);
+        store.put(new ByteArrayInputStream(data), Optional.of(sha), data.length);
+        Path file = download(root.resolve("partial"), data);
+
+        assertEquals(new BlobInfo(sha, data.length), store.adopt(file, Optional.of(sha), data.length));
+
+        assertFalse(Files.exists(file));
+        assertEquals(1, store.inventory().blobs().size());
+    }
+
+    @Test
+    void theFirstLevelFoldersExistFromTheStart() throws Exception {
+        List<Path> synced = new ArrayList<>();
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
+        try (Stream<Path> s = Files.list(root.resolve("blobs"))) {
+            assertEquals(257, s.filter(Files::isDirectory).count(), "00..ff and .tmp");
+        }
+        assertEquals(List.of(root.resolve("blobs").toAbsolutePath().normalize()), synced, "the root synced once");
+        synced.clear();
+        new FsBlobStore(root.resolve("blobs"), synced::add);
+        assertTrue(synced.isEmpty(), "nothing to sync when they exist");
+        assertEquals(0, store.inventory().blobs().size());
+    }
+
+    @Test
+    void aBatchSyncsEachChangedFolderOnceAtCommitAndNotBefore() throws Exception {
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
+        synced.clear();
+        BlobBatch batch = store.batch();
+        List<Sha256> stored = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] data = content(1_000 + i, 100 + i);
+            Sha256 sha = Sha256.digestOf(data);
+            if (i % 2 == 0) {
+                batch.adopt(download(root.resolve("partial"), data), Optional.of(sha), data.length);
+            } else {
+                batch.put(new ByteArrayInputStream(data), Optional.of(sha), data.length);
+            }
+            stored.add(sha);
+            assertTrue(store.exists(sha), "visible in the store at once");
+        }
+        assertTrue(synced.isEmpty(), "no folder synced before the commit: " + synced);
+
+        batch.commit();
+
+        java.util.Set<Path> expected = new java.util.HashSet<>();
+        for (Sha256 sha : stored) {
+            expected.add(store.path(sha).getParent()); // the blob's entry
+            expected.add(store.path(sha).getParent().getParent()); // the new second-level folder's entry
+        }
+        assertEquals(expected, new java.util.HashSet<>(synced), "every changed folder synced");
+        assertEquals(synced.size(), new java.util.HashSet<>(synced).size(), "each once");
+        synced.clear();
+        batch.commit();
+        assertTrue(synced.isEmpty(), "nothing new to sync");
+    }
+
+    @Test
+    void aSinglePutIntoAFolderABatchCreatedSyncsItsParentToo() throws Exception {
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
+        byte[] first = content(32, 1);
+        BlobBatch batch = store.batch();
+        batch.put(new ByteArrayInputStream(first), Optional.empty(), first.length);
+        Path folder = store.path(Sha256.digestOf(first)).getParent();
+        // Another blob in the same second-level folder: same first four hex digits.
+        byte[] second = null;
+        for (long seed = 2; second == null; seed++) {
+            byte[] c = content(32, seed); // about 65,000 tries: small contents
+            if (store.path(Sha256.digestOf(c)).getParent().equals(folder)) {
+                second = c;
+            }
+        }
+        synced.clear();
+
+        store.put(new ByteArrayInputStream(second), Optional.empty(), second.length);
+
+        assertTrue(synced.contains(folder), "its own folder");
+        assertTrue(synced.contains(folder.getParent()), "and the parent naming the folder the batch has not committed yet");
+    }
+
+    @Test
+    void keepMakesAnEarlierBlobsNameDurableAtCommit() throws Exception {
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
+        byte[] data = content(3_000, 12);
+        Sha256 sha = Sha256.digestOf(data);
+        store.batch().put(new ByteArrayInputStream(data), Optional.of(sha), data.length); // never committed
+        synced.clear();
+
+        BlobBatch next = store.batch();
+        next.keep(sha);
+        next.commit();
+
+        assertEquals(java.util.Set.of(store.path(sha).getParent(), store.path(sha).getParent().getParent()),
+                new java.util.HashSet<>(synced));
+        StoreException e = assertThrows(StoreException.class, () -> next.keep(Sha256.digestOf(content(10, 13))));
+        assertEquals(StoreException.Reason.NOT_FOUND, e.reason());
     }
 }

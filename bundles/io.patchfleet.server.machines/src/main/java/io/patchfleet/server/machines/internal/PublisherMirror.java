@@ -87,7 +87,7 @@ public class PublisherMirror implements CatalogMirror {
 
     /** What the last complete refresh verified. */
     record State(TrustedMetadata metadata, Map<String, DelegatedTargets> roles, String rootJson, Instant refreshedAt,
-            java.util.List<PatchRelease> releases, int added) {
+            java.util.List<PatchRelease> releases, int added, Optional<String> selection, Instant rolesExpire) {
         Optional<DelegatedTargets> forKernel(KernelId kernel) {
             return Optional.ofNullable(roles.get(KernelRoles.roleFor(kernel)));
         }
@@ -299,6 +299,10 @@ public class PublisherMirror implements CatalogMirror {
             verifier = trust.open(anchor, mirror);
         }
         TrustedMetadata metadata = verifier.refresh(source, start);
+        State unchanged = unchanged(state, metadata, source, start);
+        if (unchanged != null) {
+            return unchanged;
+        }
         Map<String, DelegatedTargets> roles = new LinkedHashMap<>();
         java.util.List<PatchRelease> releases = new java.util.ArrayList<>();
         // Modules to fetch, by digest (two targets with the same bytes are fetched once).
@@ -333,7 +337,18 @@ public class PublisherMirror implements CatalogMirror {
                 }
             }
         }
-        storeBlobs(source, needed.values());
+        io.patchfleet.store.api.BlobBatch batch = blobs.batch();
+        storeBlobs(source, needed.values(), batch);
+        // Releases about to be added whose module was already there (a sync killed before its batch
+        // committed, then this restart or run): make their names durable with this commit too.
+        for (PatchRelease r : releases) {
+            if (!known.contains(r) && !needed.containsKey(r.sha256())) {
+                batch.keep(r.sha256());
+            }
+        }
+        // Each module's content was forced to disk before its name appeared; the folders naming them
+        // are synced here, once each, and only then may the catalog commit make them visible.
+        batch.commit();
         stored[0] = needed.size();
         String rootJson = mirror.load(RoleName.ROOT).map(MetadataFile::content)
                 .map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow();
@@ -345,7 +360,9 @@ public class PublisherMirror implements CatalogMirror {
             LOG.info("Catalog: {} {} v{}{}", release.kernel().release(), release.kernel().architecture(),
                     release.version(), release.revoked() ? " (revoked)" : "");
         }
-        State next = new State(metadata, Map.copyOf(roles), rootJson, start, java.util.List.copyOf(releases), added);
+        Instant rolesExpire = roles.values().stream().map(DelegatedTargets::expires).min(Instant::compareTo).orElse(Instant.MAX);
+        State next = new State(metadata, Map.copyOf(roles), rootJson, start, java.util.List.copyOf(releases), added,
+                source.selectionKey(), rolesExpire);
         state = next;
         filesGeneration.incrementAndGet();
         files.clear();
@@ -353,6 +370,40 @@ public class PublisherMirror implements CatalogMirror {
         LOG.info("Mirror refreshed from {} in {} ms: timestamp v{}, {} kernel roles, {} new catalog entries, {} modules stored",
                 source.describe(), Duration.between(start, Instant.now()).toMillis(), metadata.timestampVersion(), roles.size(),
                 added, stored[0]);
+        return next;
+    }
+
+    /**
+     * The last state again, if nothing it was built from changed: the same root, top-level targets,
+     * snapshot and delegated role versions (the timestamp may be newer: re-signed with the same
+     * snapshot), the source selecting the same releases (its {@link MirrorSource#selectionKey}),
+     * and no role it holds expired (the verifier already checked the top-level roles). Then the
+     * walk over every role and release (10,000 releases: most of a no-change sync) would rebuild
+     * the same state, and there is nothing to store or add to the catalog.
+     *
+     * @return {@code null} when the full pass must run
+     */
+    private State unchanged(State prev, TrustedMetadata metadata, MirrorSource source, Instant now) {
+        Optional<String> selection = source.selectionKey();
+        if (prev == null || selection.isEmpty() || !selection.equals(prev.selection()) || !now.isBefore(prev.rolesExpire())) {
+            return null;
+        }
+        TrustedMetadata before = prev.metadata();
+        if (!before.root().equals(metadata.root()) || before.targetsVersion() != metadata.targetsVersion()
+                || before.snapshotVersion() != metadata.snapshotVersion()
+                || !before.delegatedRoles().equals(metadata.delegatedRoles())) {
+            return null;
+        }
+        State next = new State(metadata, prev.roles(), prev.rootJson(), now, prev.releases(), 0, selection, prev.rolesExpire());
+        state = next;
+        if (before.timestampVersion() != metadata.timestampVersion()) {
+            filesGeneration.incrementAndGet(); // a new timestamp.json was saved: serve it
+            files.clear();
+        }
+        lastError = null;
+        LOG.info("Mirror unchanged from {} ({} ms): timestamp v{}, snapshot v{}, {} kernel roles, {} releases", source.describe(),
+                Duration.between(now, Instant.now()).toMillis(), metadata.timestampVersion(), metadata.snapshotVersion(),
+                prev.roles().size(), prev.releases().size());
         return next;
     }
 
@@ -371,12 +422,17 @@ public class PublisherMirror implements CatalogMirror {
      * of a sync waiting for fsync). The first failure stops the others and is thrown; modules
      * stored before it stay (they are verified, and the next run does not fetch them again).
      */
-    private void storeBlobs(MirrorSource source, java.util.Collection<VerifiedTarget> targets)
-            throws IOException, StoreException {
-        int threads = Math.max(1, Math.min(source.parallelism(), targets.size()));
+    private void storeBlobs(MirrorSource source, java.util.Collection<VerifiedTarget> targets,
+            io.patchfleet.store.api.BlobBatch batch) throws IOException, StoreException {
+        int parallelism = Math.max(1, source.parallelism());
+        // Twice as many threads as downloads: a module's store step (hash, fsync, rename) runs while
+        // the next download already uses the connection. The fsync was a quarter of a download
+        // thread's time (BENCHMARKS.md, sync); the permits keep downloads at the source's parallelism.
+        int threads = Math.max(1, Math.min(parallelism == 1 ? 1 : 2 * parallelism, targets.size()));
+        java.util.concurrent.Semaphore downloads = new java.util.concurrent.Semaphore(parallelism);
         if (threads == 1) {
             for (VerifiedTarget t : targets) {
-                storeBlob(source, t);
+                storeBlob(source, t, batch, downloads);
             }
             return;
         }
@@ -389,7 +445,7 @@ public class PublisherMirror implements CatalogMirror {
             java.util.concurrent.CompletionService<Void> done = new java.util.concurrent.ExecutorCompletionService<>(pool);
             for (VerifiedTarget t : targets) {
                 done.submit(() -> {
-                    storeBlob(source, t);
+                    storeBlob(source, t, batch, downloads);
                     return null;
                 });
             }
@@ -418,16 +474,47 @@ public class PublisherMirror implements CatalogMirror {
         }
     }
 
-    private void storeBlob(MirrorSource source, VerifiedTarget target) throws IOException, StoreException {
+    /** Stores one module; holds a download permit only while the source delivers its bytes. */
+    private void storeBlob(MirrorSource source, VerifiedTarget target, io.patchfleet.store.api.BlobBatch batch,
+            java.util.concurrent.Semaphore downloads) throws IOException, StoreException {
         Sha256 sha256 = target.patch().orElseThrow().sha256();
-        try (InputStream in = source.openTarget(target)) {
-            // The blob store checks the digest and the length cap; the exact length is checked here.
-            BlobInfo info = blobs.put(in, Optional.of(sha256), target.length());
-            if (info.length() != target.length()) {
-                blobs.delete(sha256);
-                throw new ModuleMismatch("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
-                        + target.length());
+        BlobInfo info;
+        try {
+            downloads.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting to download " + target.name());
+        }
+        boolean held = true;
+        try {
+            Optional<Path> file = source.targetFile(target);
+            if (file.isPresent()) {
+                downloads.release(); // downloaded: the connection is free for the next module
+                held = false;
+                // A finished download: the store moves it into place (no copy) after checking it itself.
+                try {
+                    info = batch.adopt(file.get(), Optional.of(sha256), target.length());
+                } catch (StoreException e) {
+                    if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
+                        Files.deleteIfExists(file.get()); // wrong bytes: fetched again from the start next time
+                    }
+                    throw e;
+                }
+            } else {
+                try (InputStream in = source.openTarget(target)) {
+                    // The blob store checks the digest and the length cap; the exact length is checked here.
+                    info = batch.put(in, Optional.of(sha256), target.length());
+                }
             }
+        } finally {
+            if (held) {
+                downloads.release();
+            }
+        }
+        if (info.length() != target.length()) {
+            blobs.delete(sha256);
+            throw new ModuleMismatch("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
+                    + target.length());
         }
     }
 

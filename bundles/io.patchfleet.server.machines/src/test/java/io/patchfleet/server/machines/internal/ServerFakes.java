@@ -201,6 +201,9 @@ final class ServerFakes {
 
     static final class MemoryBlobs implements BlobStore {
         final Map<Sha256, byte[]> blobs = new ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger adopted = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger kept = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
@@ -216,6 +219,52 @@ final class ServerFakes {
             }
             blobs.put(sha, bytes);
             return new BlobInfo(sha, bytes.length);
+        }
+
+        @Override
+        public BlobInfo adopt(java.nio.file.Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
+            BlobInfo info;
+            try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+                info = put(in, expected, maxLength);
+            } catch (IOException e) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, e.getMessage(), e);
+            }
+            try {
+                java.nio.file.Files.delete(file);
+            } catch (IOException e) {
+                throw new StoreException(StoreException.Reason.UNAVAILABLE, e.getMessage(), e);
+            }
+            adopted.incrementAndGet();
+            return info;
+        }
+
+        /** Memory is durable as soon as written: a batch only counts its commits. */
+        @Override
+        public io.patchfleet.store.api.BlobBatch batch() {
+            return new io.patchfleet.store.api.BlobBatch() {
+                @Override
+                public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
+                    return MemoryBlobs.this.put(in, expected, maxLength);
+                }
+
+                @Override
+                public BlobInfo adopt(java.nio.file.Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
+                    return MemoryBlobs.this.adopt(file, expected, maxLength);
+                }
+
+                @Override
+                public void keep(Sha256 sha256) throws StoreException {
+                    if (!blobs.containsKey(sha256)) {
+                        throw new StoreException(StoreException.Reason.NOT_FOUND, "no blob " + sha256);
+                    }
+                    kept.incrementAndGet();
+                }
+
+                @Override
+                public void commit() {
+                    commits.incrementAndGet();
+                }
+            };
         }
 
         @Override

@@ -66,6 +66,7 @@ final class HttpUpstream implements MirrorSource {
     volatile String step = "metadata";
     private Map<String, Listed> listed;
     private List<Listed> withdrawn = List.of();
+    private String listingEtag = "";
 
     HttpUpstream(HttpClient http, URI base, String token, Duration readTimeout, Path partialDir,
             ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally,
@@ -102,6 +103,7 @@ final class HttpUpstream implements MirrorSource {
                 in.transferTo(OutputStream.nullOutputStream());
                 listed = previous.get().listed();
                 withdrawn = previous.get().withdrawn();
+                listingEtag = previous.get().etag();
                 return previous.get();
             }
             if (r.statusCode() != 200) {
@@ -119,8 +121,18 @@ final class HttpUpstream implements MirrorSource {
             }
             listed = Map.copyOf(map);
             withdrawn = List.copyOf(w);
-            return new Listing(r.headers().firstValue("ETag").orElse(""), listed, withdrawn);
+            listingEtag = r.headers().firstValue("ETag").orElse("");
+            return new Listing(listingEtag, listed, withdrawn);
         }
+    }
+
+    /**
+     * The upstream, the filters and the listing's ETag: the same key means the same releases
+     * wanted (no ETag: unknown, so the mirror walks everything).
+     */
+    @Override
+    public Optional<String> selectionKey() {
+        return listingEtag.isEmpty() ? Optional.empty() : Optional.of(base + "|" + filter + "|" + listingEtag);
     }
 
     Map<String, Listed> listed() {
@@ -190,7 +202,7 @@ final class HttpUpstream implements MirrorSource {
         }
         java.security.MessageDigest digest = null;
         if (have < target.length()) {
-            digest = download(sha, part, have, target.length());
+            digest = download(sha, part, have, target.length(), true);
         }
         try {
             if (digest != null && target.hashes().keySet().equals(Set.of("sha256"))) {
@@ -214,6 +226,45 @@ final class HttpUpstream implements MirrorSource {
         return Files.newInputStream(part);
     }
 
+    /**
+     * Downloads (or resumes) a module into {@code partialDir/<sha256>.part} and hands the file to
+     * the mirror, which has the blob store check it and move it into place: the bytes are hashed
+     * once (by the store) and written once (BENCHMARKS.md, sync). A kept part from an earlier run
+     * is checked here first, so a bad one (zeros after a power loss) is fetched again from the
+     * start instead of failing the run; so is every target signed with more hashes than SHA-256,
+     * the only one the store knows.
+     */
+    @Override
+    public Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+        step = "modules";
+        PatchRelease release = target.patch().orElseThrow();
+        String sha = release.sha256().hex();
+        Files.createDirectories(partialDir);
+        Path part = partialDir.resolve(sha + ".part");
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        if (have > target.length()) {
+            Files.delete(part);
+            have = 0;
+        }
+        if (have < target.length()) {
+            download(sha, part, have, target.length(), false);
+        }
+        if (have > 0 || !target.hashes().keySet().equals(Set.of("sha256"))) {
+            try {
+                TargetVerification.verify(target, part);
+            } catch (TargetMismatchException e) {
+                Files.deleteIfExists(part);
+                if (have == 0) {
+                    throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
+                            "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
+                }
+                download(sha, part, 0, target.length(), false); // the kept part was bad: once more from the start
+            }
+        }
+        blobs.incrementAndGet();
+        return Optional.of(part);
+    }
+
     /** Deletes the partial files of modules now in the blob store. */
     void cleanUp(java.util.function.Predicate<String> stored) throws IOException {
         if (!Files.isDirectory(partialDir)) {
@@ -229,67 +280,186 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
-    /** @return the SHA-256 of the whole file if it was downloaded from its first byte, else {@code null} */
-    private java.security.MessageDigest download(String sha, Path part, long have, long length) throws IOException {
+    /**
+     * Downloads a module into its part file, resuming at {@code have} with a Range request. The
+     * body is written into the file by the HTTP client's own threads as it arrives ({@link ToFile}):
+     * no stream between them, no copy into an intermediate array and no thread hand-off per chunk,
+     * which was most of a download thread's waiting on a loaded machine (BENCHMARKS.md, sync).
+     *
+     * @param hash whether to compute the SHA-256 on the way in
+     * @return the SHA-256 of the whole file if asked for and downloaded from its first byte, else {@code null}
+     */
+    private java.security.MessageDigest download(String sha, Path part, long have, long length, boolean hash)
+            throws IOException {
         Optional<String> range = have > 0 ? Optional.of("bytes=" + have + "-") : Optional.empty();
-        HttpResponse<InputStream> r = send("/v1/sync/blobs/" + sha, range);
-        try (InputStream in = r.body()) {
-            boolean append;
-            if (r.statusCode() == 206) {
-                append = true;
-            } else if (r.statusCode() == 200) {
-                append = false;
-                have = 0;
-            } else {
-                throw failure(r.statusCode(), "module " + sha);
+        AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+        java.util.concurrent.atomic.AtomicReference<ToFile> sink = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpResponse.BodyHandler<Void> handler = info -> {
+            if (info.statusCode() != 200 && info.statusCode() != 206) {
+                return HttpResponse.BodySubscribers.replacing(null); // an error: its body is not kept
             }
-            java.security.MessageDigest digest = have == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
-            AtomicLong lastProgress = new AtomicLong(System.nanoTime());
-            ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
-                if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
-                    try {
-                        in.close(); // unblocks the read below
-                    } catch (IOException ignored) {
-                        // closing anyway
+            boolean append = info.statusCode() == 206;
+            long from = append ? have : 0;
+            ToFile t = new ToFile(part, append, length - from,
+                    hash && from == 0 ? io.patchfleet.model.Sha256.newDigest() : null, lastProgress);
+            sink.set(t);
+            return t;
+        };
+        java.util.concurrent.CompletableFuture<HttpResponse<Void>> response = http.sendAsync(
+                request("/v1/sync/blobs/" + sha, range, Optional.empty()), handler);
+        ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
+            ToFile t = sink.get(); // until the headers arrive, the request's own timeout bounds the wait
+            if (t != null && System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
+                t.abort(new HttpTimeoutException("module " + sha + ": no data from the upstream for "
+                        + readTimeout.toSeconds() + " s"));
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        HttpResponse<Void> r;
+        try {
+            r = response.get();
+        } catch (InterruptedException e) {
+            response.cancel(true);
+            ToFile t = sink.get();
+            if (t != null) {
+                t.abort(new java.io.InterruptedIOException("interrupted"));
+            }
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while downloading module " + sha);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io; // the kept bytes stay: the next run resumes from there with a Range request
+            }
+            throw new IOException("module " + sha + ": " + cause, cause);
+        } finally {
+            guard.cancel(false);
+        }
+        if (r.statusCode() != 200 && r.statusCode() != 206) {
+            throw failure(r.statusCode(), "module " + sha);
+        }
+        // No fsync here: the bytes are checked against the signed digest by the blob store, which
+        // forces them to disk before it names them; after kill -9 the page cache still holds them,
+        // and a part damaged by a power loss fails that check and is fetched again.
+        return sink.get().digest;
+    }
+
+    /**
+     * A response body written into a part file as it arrives, at most {@code remaining} bytes.
+     * Ends with the body (short of {@code remaining}: an error, the bytes kept for a resume), or
+     * with {@link #abort} from the stall watchdog.
+     */
+    private final class ToFile implements HttpResponse.BodySubscriber<Void> {
+        private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        private final Path part;
+        private final boolean append;
+        private final AtomicLong lastProgress;
+        final java.security.MessageDigest digest;
+        private long remaining;
+        private volatile java.util.concurrent.Flow.Subscription subscription;
+        private volatile java.nio.channels.FileChannel out;
+
+        ToFile(Path part, boolean append, long remaining, java.security.MessageDigest digest, AtomicLong lastProgress) {
+            this.part = part;
+            this.append = append;
+            this.remaining = remaining;
+            this.digest = digest;
+            this.lastProgress = lastProgress;
+        }
+
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+            subscription = s;
+            try {
+                out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+            } catch (IOException e) {
+                abort(e);
+                return;
+            }
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<java.nio.ByteBuffer> items) {
+            if (done.isDone()) {
+                return;
+            }
+            try {
+                for (java.nio.ByteBuffer b : items) {
+                    if (!b.hasRemaining()) {
+                        continue;
                     }
-                }
-            }, 1, 1, TimeUnit.SECONDS);
-            try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                byte[] buf = new byte[64 * 1024];
-                long remaining = length - have;
-                while (remaining > 0) {
-                    int n;
-                    try {
-                        n = in.read(buf, 0, (int) Math.min(buf.length, remaining));
-                    } catch (IOException e) {
-                        if (System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
-                            throw new HttpTimeoutException("module " + sha + ": no data from the upstream for "
-                                    + readTimeout.toSeconds() + " s");
-                        }
-                        throw e;
+                    if (remaining == 0) {
+                        // More than the signed length: stop reading, as the stream version did.
+                        subscription.cancel();
+                        finish();
+                        return;
                     }
-                    if (n < 0) {
-                        // Keep what arrived: the next run resumes from here with a Range request.
-                        throw new IOException("module " + sha + ": the upstream closed the connection with " + remaining
-                                + " bytes to go; the download resumes at the next sync");
+                    if (b.remaining() > remaining) {
+                        b.limit(b.position() + (int) remaining);
                     }
-                    out.write(buf, 0, n);
+                    int n = b.remaining();
                     if (digest != null) {
-                        digest.update(buf, 0, n);
+                        digest.update(b.duplicate());
+                    }
+                    while (b.hasRemaining()) {
+                        out.write(b);
                     }
                     remaining -= n;
                     bytes.addAndGet(n);
-                    lastProgress.set(System.nanoTime());
                 }
-            } finally {
-                guard.cancel(false);
+                lastProgress.set(System.nanoTime());
+                subscription.request(1);
+            } catch (IOException e) {
+                abort(e);
             }
-            // No fsync here: the bytes are verified against the signed digest before use and then
-            // stored durably by the blob store; after kill -9 the page cache still holds them, and a
-            // part damaged by a power loss fails verification and is fetched again. (An fsync per
-            // module here was the largest wait of a sync, see BENCHMARKS.md.)
-            return digest;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            close();
+            done.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            if (remaining > 0) {
+                close();
+                done.completeExceptionally(new IOException("the upstream closed the connection with " + remaining
+                        + " bytes to go; the download resumes at the next sync"));
+            } else {
+                finish();
+            }
+        }
+
+        private void finish() {
+            close();
+            done.complete(null);
+        }
+
+        void abort(IOException e) {
+            java.util.concurrent.Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+            close();
+            done.completeExceptionally(e);
+        }
+
+        private synchronized void close() {
+            if (out != null) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // the download fails or is complete either way
+                }
+                out = null;
+            }
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> getBody() {
+            return done;
         }
     }
 
@@ -297,13 +467,17 @@ final class HttpUpstream implements MirrorSource {
         return send(path, range, Optional.empty());
     }
 
-    private HttpResponse<InputStream> send(String path, Optional<String> range, Optional<String> ifNoneMatch) throws IOException {
+    private HttpRequest request(String path, Optional<String> range, Optional<String> ifNoneMatch) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(readTimeout).GET()
                 .header("Authorization", "Bearer " + token).header("User-Agent", "patchfleet-sync");
         range.ifPresent(v -> b.header("Range", v));
         ifNoneMatch.ifPresent(v -> b.header("If-None-Match", v));
+        return b.build();
+    }
+
+    private HttpResponse<InputStream> send(String path, Optional<String> range, Optional<String> ifNoneMatch) throws IOException {
         try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return http.send(request(path, range, ifNoneMatch), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);

@@ -160,4 +160,55 @@ class HttpUpstreamTest {
         long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
         assertTrue(seconds < 6, "bounded by the read timeout, took " + seconds + " s");
     }
+
+    // ---- targetFile: the download the mirror hands to the blob store
+
+    @Test
+    void targetFileResumesAnInterruptedDownloadAndHandsOverTheWholeFile() throws Exception {
+        mode = "cut";
+        assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).targetFile(target));
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept < module.length, "partial bytes kept: " + kept);
+
+        HttpUpstream second = upstream("good", Duration.ofSeconds(5));
+        Path file = second.targetFile(target).orElseThrow();
+
+        assertArrayEquals(module, Files.readAllBytes(file));
+        assertEquals("bytes=" + kept + "-", ranges.get(ranges.size() - 1), "resumed where it stopped");
+        assertEquals(module.length - kept, second.bytes.get(), "only the rest was transferred");
+    }
+
+    @Test
+    void aBadKeptPartIsFetchedAgainFromTheStart() throws Exception {
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, new byte[100_000]); // zeros, as after a power loss
+
+        Path file = upstream("good", Duration.ofSeconds(5)).targetFile(target).orElseThrow();
+
+        assertArrayEquals(module, Files.readAllBytes(file));
+        assertEquals("bytes=100000-", ranges.get(0), "first resumed");
+        assertEquals("null", ranges.get(1), "then, the whole did not verify: fetched again from the start");
+    }
+
+    @Test
+    void targetFileFailsOnAStalledUpstreamWithinTheReadTimeoutAndOnARefusedToken() {
+        IOException refused = assertThrows(IOException.class, () -> upstream("wrong", Duration.ofSeconds(5)).targetFile(target));
+        assertEquals(SyncException.Reason.UNAUTHORIZED, reason(refused));
+        mode = "stall";
+        long start = System.nanoTime();
+        assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(1)).targetFile(target));
+        long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+        assertTrue(seconds < 6, "bounded by the read timeout, took " + seconds + " s");
+    }
+
+    @Test
+    void aLongerBodyIsCutAtTheSignedLength() throws Exception {
+        byte[] longer = java.util.Arrays.copyOf(module, module.length + 50_000);
+        served = longer;
+        Path file = upstream("good", Duration.ofSeconds(5)).targetFile(target).orElseThrow();
+        assertEquals(module.length, Files.size(file), "no byte beyond the signed length is written");
+        assertArrayEquals(module, Files.readAllBytes(file));
+    }
 }

@@ -44,6 +44,14 @@ public final class TufVerifier implements Verifier {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, CachedRole> delegatedCache = new ConcurrentHashMap<>();
     private volatile State state;
+    /**
+     * The root object the trusted top-level targets were verified with (guarded by {@link #lock}).
+     * While the root is that same object and the bytes are unchanged, verifying them again gives
+     * the same answer: a no-change refresh skips it (parsing and checking a targets file that
+     * delegates 1,000 roles was most of a no-change sync's CPU, BENCHMARKS.md, sync). A new root,
+     * rotated keys included, is a new object, so the targets are verified again under it.
+     */
+    private Metadata.Root targetsVerifiedWith;
 
     /** Everything trusted now; any field but the root may be null. */
     record State(Metadata.Root root, Metadata.Timestamp timestamp, Metadata.Snapshot snapshot,
@@ -94,6 +102,7 @@ public final class TufVerifier implements Verifier {
             Optional<MetadataFile> f = store.load(RoleName.TARGETS);
             if (f.isPresent()) {
                 targets = verifiedTargets(f.get(), root);
+                targetsVerifiedWith = root;
             }
         } catch (TrustException e) {
             targets = null;
@@ -209,7 +218,11 @@ public final class TufVerifier implements Verifier {
             }
         }
         checkExpiry("timestamp.json", ts.expires(), updateStart);
-        store.save(RoleName.TIMESTAMP, new MetadataFile("timestamp.json", f.content()));
+        if (trusted == null || !java.util.Arrays.equals(trusted.file().bytes, f.content())) {
+            // The same bytes are what the store holds already (loaded from it, or saved when trusted):
+            // a no-change refresh writes nothing.
+            store.save(RoleName.TIMESTAMP, new MetadataFile("timestamp.json", f.content()));
+        }
         state = new State(s.root(), ts, s.snapshot(), s.targets(), s.current());
         return ts;
     }
@@ -271,10 +284,14 @@ public final class TufVerifier implements Verifier {
         Metadata.Targets trusted = s.targets();
         Metadata.Targets targets = null;
         if (trusted != null && trusted.version() == info.version() && matches(trusted.file().bytes, info)) {
-            try {
-                targets = verifiedTargets(new MetadataFile(name, trusted.file().bytes), s.root());
-            } catch (TrustException e) {
-                targets = null; // keys changed since: fetch again
+            if (targetsVerifiedWith == s.root()) {
+                targets = trusted; // same bytes, verified under this very root
+            } else {
+                try {
+                    targets = verifiedTargets(new MetadataFile(name, trusted.file().bytes), s.root());
+                } catch (TrustException e) {
+                    targets = null; // keys changed since: fetch again
+                }
             }
         }
         if (targets == null) {
@@ -287,6 +304,7 @@ public final class TufVerifier implements Verifier {
                         + targets.version() + ", the snapshot names " + info.version());
             }
         }
+        targetsVerifiedWith = s.root();
         checkExpiry(name, targets.expires(), updateStart);
         if (trusted == null || trusted.version() != targets.version()) {
             store.save(RoleName.TARGETS, new MetadataFile(name, targets.file().bytes));

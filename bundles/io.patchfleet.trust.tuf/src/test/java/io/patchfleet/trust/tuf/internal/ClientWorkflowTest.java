@@ -244,6 +244,18 @@ class ClientWorkflowTest {
         rejected(SignatureException.class, () -> client.refresh(source, START));
     }
 
+    @Test
+    void unchangedTargetsAreVerifiedAgainUnderARotatedRoot() throws Exception {
+        client.refresh(source, START);
+        client.refresh(source, START); // nothing changed: the targets verified last time are kept
+        // the publisher rotates the targets key in a new root, but the repository still serves
+        // targets.json signed by the rotated-out key
+        repo.keys.put(RoleName.TARGETS, List.of(LocalSigningKey.generate(LocalSigningKey.Type.ED25519)));
+        repo.writeRoot(repo.keys.get(RoleName.ROOT), repo.keys.get(RoleName.ROOT), T0.plus(Duration.ofDays(365)));
+        SignatureException e = assertThrows(SignatureException.class, () -> client.refresh(source, START));
+        assertTrue(e.getMessage().contains("targets"), e.getMessage());
+    }
+
     // ---- attack 5: indefinite freeze
 
     @Test

@@ -1,0 +1,190 @@
+package io.patchfleet.server.machines.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.patchfleet.model.PatchRelease;
+import io.patchfleet.model.Sha256;
+import io.patchfleet.sync.api.MirrorResult;
+import io.patchfleet.sync.api.MirrorSource;
+import io.patchfleet.sync.api.SyncException;
+import io.patchfleet.trust.api.MetadataFile;
+import io.patchfleet.trust.api.TrustAnchor;
+import io.patchfleet.trust.api.TrustService;
+import io.patchfleet.trust.api.VerifiedTarget;
+import io.patchfleet.trust.tuf.RepositoryDirectory;
+import io.patchfleet.trust.tuf.Tuf;
+
+/**
+ * The mirror's update from a sync source (the on-prem side of sync) against a real signed
+ * publisher repository: downloaded files are adopted by the blob store through one batch that is
+ * committed before the catalog sees the releases, a file with wrong bytes is refused and deleted,
+ * and an update that finds nothing changed keeps the last result without walking the releases.
+ */
+class MirrorUpdateTest {
+    @TempDir
+    Path dir;
+
+    TrustService trust;
+    List<PatchRelease> published;
+    RepositoryDirectory repo;
+    TrustAnchor anchor;
+    ServerFakes.MemoryCatalog catalog;
+    ServerFakes.MemoryBlobs blobs;
+    PublisherMirror mirror;
+
+    @BeforeEach
+    void publisherAndMirror() throws Exception {
+        trust = Tuf.trustService();
+        Path repoDir = dir.resolve("publisher");
+        published = FleetSimulationTest.publish(trust, repoDir);
+        repo = RepositoryDirectory.repository(repoDir);
+        anchor = TrustAnchor.pinned(Sha256.of(HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(repoDir.resolve("metadata/1.root.json"))))));
+        catalog = new ServerFakes.MemoryCatalog(FleetSimulationTest.TIERS);
+        blobs = new ServerFakes.MemoryBlobs();
+        // No publisher folder configured: fed by sync, like an on-prem server.
+        mirror = new PublisherMirror(dir.resolve("mirror"), FleetSimulationTest.config(PublisherMirror.Config.class,
+                Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
+    }
+
+    /** A download source over the publisher folder: modules as files in a download folder. */
+    final class Downloads implements MirrorSource {
+        final Path downloads = dir.resolve("downloads");
+        final List<Path> handedOut = new ArrayList<>();
+        final AtomicInteger wantsRelease = new AtomicInteger();
+        Optional<String> selection = Optional.empty();
+        boolean tamper;
+
+        @Override
+        public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+            return repo.fetch(fileName, maxLength);
+        }
+
+        @Override
+        public String describe() {
+            return "test downloads";
+        }
+
+        @Override
+        public boolean wantsRelease(PatchRelease release) {
+            wantsRelease.incrementAndGet();
+            return true;
+        }
+
+        @Override
+        public InputStream openTarget(VerifiedTarget target) {
+            throw new AssertionError("a source with files is read through targetFile");
+        }
+
+        @Override
+        public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+            Files.createDirectories(downloads);
+            Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
+            byte[] bytes = Files.readAllBytes(repo.targetPath(target.name()));
+            if (tamper) {
+                bytes[bytes.length / 2] ^= 1;
+            }
+            Files.write(file, bytes);
+            handedOut.add(file);
+            return Optional.of(file);
+        }
+
+        @Override
+        public Optional<String> selectionKey() {
+            return selection;
+        }
+    }
+
+    @Test
+    void downloadedFilesAreAdoptedThroughOneBatchCommittedBeforeTheCatalog() throws Exception {
+        Downloads source = new Downloads();
+
+        MirrorResult result = mirror.update(source, anchor);
+
+        assertEquals(2, result.blobs(), "both modules stored");
+        assertEquals(2, blobs.adopted.get(), "the downloaded files were adopted, not streamed");
+        assertEquals(1, blobs.commits.get(), "one batch commit for the whole update");
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+        for (Path f : source.handedOut) {
+            assertFalse(Files.exists(f), "the adopted file " + f + " moved into the store");
+        }
+        for (PatchRelease r : catalog.findByKernel(FleetSimulationTest.KERNEL)) {
+            assertTrue(blobs.exists(r.sha256()), "the catalog's release " + r.version() + " has its module");
+        }
+    }
+
+    @Test
+    void aDownloadedFileWithWrongBytesIsRefusedDeletedAndNothingAppears() throws Exception {
+        Downloads source = new Downloads();
+        source.tamper = true;
+
+        SyncException e = assertThrows(SyncException.class, () -> mirror.update(source, anchor));
+
+        assertEquals(SyncException.Reason.VERIFICATION_FAILED, e.reason(), e.getMessage());
+        assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty(), "no release without its verified module");
+        assertTrue(blobs.blobs.isEmpty(), "nothing stored");
+        assertFalse(source.handedOut.isEmpty());
+        for (Path f : source.handedOut) {
+            assertFalse(Files.exists(f), "the bad download " + f + " is deleted, so the next run fetches it again");
+        }
+    }
+
+    @Test
+    void anUnchangedUpdateWithTheSameSelectionSkipsTheWalkOverReleases() throws Exception {
+        Downloads source = new Downloads();
+        source.selection = Optional.of("listing-v1");
+        MirrorResult first = mirror.update(source, anchor);
+        assertEquals(2, first.releases().size());
+        assertTrue(source.wantsRelease.get() > 0);
+
+        source.wantsRelease.set(0);
+        MirrorResult again = mirror.update(source, anchor);
+        assertEquals(0, source.wantsRelease.get(), "nothing changed: no release is looked at again");
+        assertEquals(first.releases(), again.releases(), "the same verified releases are served");
+        assertEquals(0, again.added());
+        assertEquals(0, again.blobs());
+
+        source.selection = Optional.of("listing-v2"); // the upstream's listing changed: walk again
+        MirrorResult changed = mirror.update(source, anchor);
+        assertTrue(source.wantsRelease.get() > 0, "a new listing is looked at");
+        assertEquals(2, changed.releases().size());
+
+        source.wantsRelease.set(0);
+        source.selection = Optional.empty(); // a source that cannot tell: always the full pass
+        mirror.update(source, anchor);
+        mirror.update(source, anchor);
+        assertEquals(4, source.wantsRelease.get(), "without a selection key each update walks both releases");
+    }
+
+    @Test
+    void aModuleStoredByAnEarlierUncommittedRunIsKeptDurableByThisCommit() throws Exception {
+        // a sync killed after storing one module, before its batch commit and catalog rows
+        PatchRelease stored = published.get(0);
+        blobs.put(Files.newInputStream(repo.targetPath(stored.targetName())), Optional.of(stored.sha256()), stored.length());
+        Downloads source = new Downloads();
+
+        mirror.update(source, anchor);
+
+        assertEquals(1, blobs.adopted.get(), "only the missing module was downloaded");
+        assertEquals(1, blobs.kept.get(), "the one already there is made durable with the same commit");
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+    }
+}

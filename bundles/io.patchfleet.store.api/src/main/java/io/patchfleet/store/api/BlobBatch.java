@@ -1,0 +1,54 @@
+package io.patchfleet.store.api;
+
+import io.patchfleet.model.Sha256;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Writes of many blobs whose folder syncs are done once, at {@link #commit()}, from
+ * {@link BlobStore#batch()}.
+ *
+ * <p>Each {@link #put} and {@link #adopt} works as the {@link BlobStore} method of the same name
+ * (checked, content forced to disk, atomic rename) except that the folders holding the new names
+ * are not synced yet: a blob is complete and visible to {@link BlobStore#open} when the call
+ * returns, survives {@code kill -9}, but after a power loss before {@link #commit()} its name may
+ * be missing (never present with partial content). {@link #commit()} syncs every folder the
+ * batch changed, once each (storing 1,000 blobs synced up to 3,000 folders one by one), and only
+ * then are the blobs durable. Callers that make blobs visible through a database row must call
+ * {@link #commit()} before that row's commit; a batch never committed leaves at most complete
+ * blobs without rows, the garbage {@link BlobStore} already allows.
+ *
+ * <p>Thread-safe: several threads may put and adopt in one batch at once; {@link #commit()}
+ * covers every call that returned before it started. A batch may be committed more than once.
+ *
+ * @since 1.2
+ */
+@ProviderType
+public interface BlobBatch {
+
+    /** {@link BlobStore#put}, durable only after {@link #commit()}. */
+    BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException;
+
+    /** {@link BlobStore#adopt}, durable only after {@link #commit()}. */
+    BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException;
+
+    /**
+     * Makes the name of a blob stored earlier durable at {@link #commit()} as if this batch had
+     * stored it: for a blob about to be made visible that another batch stored, which may never
+     * have committed (a process killed before its commit; after the restart the blob is there,
+     * but its name may not survive a power loss yet).
+     *
+     * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if there is no such blob
+     */
+    void keep(Sha256 sha256) throws StoreException;
+
+    /**
+     * Syncs every folder that this batch's writes changed, once each.
+     *
+     * @throws StoreException {@link StoreException.Reason#UNAVAILABLE} if a folder cannot be
+     *     synced: the blobs are then not known to be durable
+     */
+    void commit() throws StoreException;
+}
