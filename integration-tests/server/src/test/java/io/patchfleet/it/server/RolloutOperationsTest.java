@@ -113,6 +113,11 @@ class RolloutOperationsTest {
                     v2.toString());
             assertEquals(8, ((Number) ((Map<?, ?>) v2.get("health")).get("applyFailed")).intValue(), v2.toString());
             assertTrue(String.valueOf(((Map<?, ?>) v2.get("policies")).get("ops-gate")).startsWith("breached"), v2.toString());
+            // The registry writes the halt's audit entry on its own thread: wait for it, bounded.
+            long auditDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (!auditActions(admin).contains("rollout.halt") && System.nanoTime() < auditDeadline) {
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
             assertTrue(auditActions(admin).contains("rollout.halt"), "the halt is in the audit log");
             HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
