@@ -363,13 +363,17 @@ public class ClientDaemon implements ControlCommand {
         } catch (NotEnabled e) {
             next = null;
         } catch (Exception e) {
-            failures++;
-            Duration backoff = Backoff.DEFAULT.delay(failures, ThreadLocalRandom.current()::nextDouble);
+            int failed = failures + 1;
+            Duration backoff = Backoff.DEFAULT.delay(failed, ThreadLocalRandom.current()::nextDouble);
             Duration interval = intervalDelay(0);
             // Manual mode (check-interval 0) retries nothing on its own.
             next = interval == null ? null : backoff.compareTo(interval) < 0 ? backoff : interval;
-            LOG.warn("Check-in failed ({} in a row): {}; {}", failures, describe(e),
+            LOG.warn("Check-in failed ({} in a row): {}; {}", failed, describe(e),
                     next == null ? "no automatic retry (check-interval 0)" : "next try in " + next.toSeconds() + " s");
+            // The retry time first, then the count: a status that shows the new count shows its retry time too.
+            schedule(next);
+            failures = failed;
+            return;
         }
         schedule(next);
     }
