@@ -130,7 +130,7 @@ if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   printf 'delay = 0s\ncutoff = 2099-01-01T00:00:00Z\n' >"$run/data/etc/io.patchfleet.rollout.delay-bench.cfg"
   printf 'tags = role:nobody\nversion = 1\n' >"$run/data/etc/io.patchfleet.rollout.pin-bench.cfg"
 fi
-PATCHFLEET_JAVA_OPTS="-Xms$heap -Xmx$heap -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
+PATCHFLEET_JAVA_OPTS="-Xms$heap -Xmx$heap -XX:+AlwaysPreTouch -Xlog:gc:file=$run/gc.log:uptime ${PATCHFLEET_JAVA_OPTS:-}" \
   "$pf" server --data "$run/data" --port "$port" >"$run/server.log" 2>&1 & server_pid=$!
 t0=$(now_ms)
 WAIT_MS=900000 wait_for curl -fs "http://127.0.0.1:$port/v1/health"

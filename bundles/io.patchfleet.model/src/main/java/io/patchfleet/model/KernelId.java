@@ -25,10 +25,8 @@ import java.util.regex.Pattern;
  *     or a vermagic; printable ASCII, at most 256 characters; empty when unknown
  */
 public record KernelId(String release, String architecture, String flavour, String build) {
-    private static final Pattern RELEASE = Pattern.compile("(\\d+)\\.(\\d+)(?:\\.(\\d+))?[A-Za-z0-9._+~-]*");
-    private static final Pattern ARCH = Pattern.compile("[a-z0-9_]{1,32}");
-    private static final Pattern FLAVOUR = Pattern.compile("|[a-z][a-z0-9+_-]{0,31}");
-    private static final Pattern BUILD = Pattern.compile("[\\x20-\\x7e]{0,256}");
+    // Release, architecture, flavour and build are checked by the scans of Chars (the
+    // expressions are in its comments): every check-in builds a KernelId.
     /** Ubuntu/Debian style: {@code <version>-<abi>-<flavour>}, the flavour being the letters after the ABI number. */
     private static final Pattern FLAVOUR_SUFFIX = Pattern.compile(".*-\\d+-([a-z][a-z0-9+_-]*)");
 
@@ -38,13 +36,13 @@ public record KernelId(String release, String architecture, String flavour, Stri
         Objects.requireNonNull(flavour, "kernel flavour");
         Objects.requireNonNull(build, "kernel build");
         checkRelease(release);
-        if (!ARCH.matcher(architecture).matches()) {
+        if (!Chars.architecture(architecture)) {
             throw new IllegalArgumentException("invalid architecture: \"" + Wire.printable(architecture) + "\"");
         }
-        if (!FLAVOUR.matcher(flavour).matches()) {
+        if (!Chars.flavour(flavour)) {
             throw new IllegalArgumentException("invalid kernel flavour: \"" + Wire.printable(flavour) + "\"");
         }
-        if (!BUILD.matcher(build).matches()) {
+        if (!Chars.printableAscii(build, 256)) {
             throw new IllegalArgumentException("kernel build must be at most 256 printable ASCII characters");
         }
     }
@@ -71,7 +69,7 @@ public record KernelId(String release, String architecture, String flavour, Stri
      */
     public static String checkRelease(String release) {
         Objects.requireNonNull(release, "kernel release");
-        if (release.length() > 64 || !RELEASE.matcher(release).matches()) {
+        if (release.length() > 64 || !Chars.release(release)) {
             throw new IllegalArgumentException("invalid kernel release: \"" + Wire.printable(release) + "\"");
         }
         return release;

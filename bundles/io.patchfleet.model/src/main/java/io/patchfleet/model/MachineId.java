@@ -1,7 +1,6 @@
 package io.patchfleet.model;
 
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * The identity of an enrolled machine, normally its {@code /etc/machine-id} (32 lower-case hex
@@ -12,11 +11,9 @@ import java.util.regex.Pattern;
  * @param value the id; never {@code null}
  */
 public record MachineId(String value) {
-    private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,127}");
-
     public MachineId {
         Objects.requireNonNull(value, "machine id");
-        if (!ID.matcher(value).matches()) {
+        if (!Chars.machineId(value)) {
             throw new IllegalArgumentException("invalid machine id: \"" + Wire.printable(value) + "\"");
         }
     }

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * What a machine sends at check-in (DESIGN §5). Times are the machine's; the server records
@@ -25,8 +24,6 @@ public record MachineReport(MachineId machineId, KernelId kernel, PatchState pat
     /** Most events one report may carry. */
     public static final int MAX_EVENTS = 256;
 
-    private static final Pattern CLIENT_VERSION = Pattern.compile("[A-Za-z0-9.+_~-]{1,64}");
-
     public MachineReport {
         Objects.requireNonNull(machineId, "report machineId");
         Objects.requireNonNull(kernel, "report kernel");
@@ -38,7 +35,7 @@ public record MachineReport(MachineId machineId, KernelId kernel, PatchState pat
         if (patchVersion < 0) {
             throw new IllegalArgumentException("patch version must not be negative: " + patchVersion);
         }
-        if (!CLIENT_VERSION.matcher(clientVersion).matches()) {
+        if (!Chars.clientVersion(clientVersion)) {
             throw new IllegalArgumentException("invalid client version: \"" + Wire.printable(clientVersion) + "\"");
         }
         if (uptime.isNegative()) {

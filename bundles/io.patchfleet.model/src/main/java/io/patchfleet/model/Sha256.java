@@ -4,7 +4,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * A SHA-256 digest, held as 64 lower-case hexadecimal characters. It names blobs in content
@@ -14,11 +13,9 @@ import java.util.regex.Pattern;
  * @param hex 64 lower-case hexadecimal characters; never {@code null}
  */
 public record Sha256(String hex) {
-    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-
     public Sha256 {
         Objects.requireNonNull(hex, "sha256 hex");
-        if (!HEX64.matcher(hex).matches()) {
+        if (!Chars.hex64(hex)) {
             throw new IllegalArgumentException("not a lower-case hex SHA-256: \"" + Wire.printable(hex) + "\"");
         }
     }

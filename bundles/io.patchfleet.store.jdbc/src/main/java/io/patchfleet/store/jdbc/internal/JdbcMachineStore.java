@@ -180,7 +180,18 @@ public final class JdbcMachineStore implements MachineStore {
      *
      * @return false if the machine is not enrolled
      */
-    static boolean write(Connection c, StoredReport stored) throws SQLException {
+    private static final String STEADY_UPDATE = "UPDATE machines SET last_seen = ?, uptime_ms = ? WHERE machine_id = ? AND "
+            + "kernel_release = ? AND kernel_arch = ? AND kernel_flavour = ? AND kernel_build = ? AND "
+            + "patch_state = ? AND patch_version = ? AND client_version = ? AND boot_time = ?";
+    private static final String INSERT_REPORT = "INSERT INTO machine_reports (machine_id, received_at, "
+            + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_EVENT = "INSERT INTO machine_events (report_id, ordinal, "
+            + "event_kind, event_time, patch_version, detail) VALUES (?, ?, ?, ?, ?, ?)";
+    private static final String FULL_UPDATE = "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
+            + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
+            + "boot_time = ?, uptime_ms = ?, last_report_id = ? WHERE machine_id = ?";
+
+    static boolean write(Statements s, StoredReport stored) throws SQLException {
         MachineReport r = stored.report();
         KernelId k = r.kernel();
         Object[] fields = {k.release(), k.architecture(), k.flavour(), k.build(), r.patchState().wireName(),
@@ -191,9 +202,7 @@ public final class JdbcMachineStore implements MachineStore {
             args[1] = r.uptime().toMillis();
             args[2] = r.machineId().value();
             System.arraycopy(fields, 0, args, 3, fields.length - 1);
-            if (Sql.update(c, "UPDATE machines SET last_seen = ?, uptime_ms = ? WHERE machine_id = ? AND "
-                    + "kernel_release = ? AND kernel_arch = ? AND kernel_flavour = ? AND kernel_build = ? AND "
-                    + "patch_state = ? AND patch_version = ? AND client_version = ? AND boot_time = ?", args) == 1) {
+            if (s.update(STEADY_UPDATE, args) == 1) {
                 return true;
             }
         }
@@ -201,8 +210,8 @@ public final class JdbcMachineStore implements MachineStore {
         // id among the fields: every UPDATE of a machines row re-links it in each of the table's
         // indexes, and that was half of a full report's cost (bench/checkin.sh profile, issue 4).
         long reportId;
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_reports (machine_id, received_at, "
-                + REPORT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        try {
+            PreparedStatement ps = s.withKeys(INSERT_REPORT);
             Object[] insert = new Object[fields.length + 2];
             insert[0] = r.machineId().value();
             insert[1] = stored.receivedAt();
@@ -216,26 +225,22 @@ public final class JdbcMachineStore implements MachineStore {
             return false; // the foreign key: no such machine (this statement alone is rolled back)
         }
         if (!r.events().isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO machine_events (report_id, ordinal, "
-                    + "event_kind, event_time, patch_version, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
-                for (int i = 0; i < r.events().size(); i++) {
-                    MachineEvent e = r.events().get(i);
-                    Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();
-                }
-                ps.executeBatch();
+            PreparedStatement ps = s.get(INSERT_EVENT);
+            for (int i = 0; i < r.events().size(); i++) {
+                MachineEvent e = r.events().get(i);
+                Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();
             }
+            ps.executeBatch();
         }
         Object[] args = new Object[fields.length + 3];
         args[0] = stored.receivedAt();
         System.arraycopy(fields, 0, args, 1, fields.length);
         args[args.length - 2] = reportId;
         args[args.length - 1] = r.machineId().value();
-        int n = Sql.update(c, "UPDATE machines SET last_seen = ?, kernel_release = ?, kernel_arch = ?, "
-                + "kernel_flavour = ?, kernel_build = ?, patch_state = ?, patch_version = ?, client_version = ?, "
-                + "boot_time = ?, uptime_ms = ?, last_report_id = ? WHERE machine_id = ?", args);
+        int n = s.update(FULL_UPDATE, args);
         if (n == 0) {
             // Removed meanwhile: take the history row back out (its events go with it).
-            Sql.update(c, "DELETE FROM machine_reports WHERE report_id = ?", reportId);
+            s.update("DELETE FROM machine_reports WHERE report_id = ?", reportId);
             return false;
         }
         return true;

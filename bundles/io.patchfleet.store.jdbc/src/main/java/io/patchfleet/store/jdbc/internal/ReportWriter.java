@@ -2,7 +2,6 @@ package io.patchfleet.store.jdbc.internal;
 
 import io.patchfleet.store.api.StoreException;
 import io.patchfleet.store.api.StoredReport;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +30,7 @@ final class ReportWriter implements AutoCloseable {
     /** Writes one report inside the batch's transaction; returns false if its machine is unknown. */
     @FunctionalInterface
     interface Work {
-        boolean write(Connection c, StoredReport report) throws SQLException;
+        boolean write(Statements s, StoredReport report) throws SQLException;
     }
 
     private record Pending(StoredReport report, CompletableFuture<Boolean> done) {}
@@ -111,8 +110,10 @@ final class ReportWriter implements AutoCloseable {
         boolean[] found = new boolean[batch.size()];
         try {
             db.inTransaction(c -> {
-                for (int i = 0; i < batch.size(); i++) {
-                    found[i] = work.write(c, batch.get(i).report());
+                try (Statements s = new Statements(c)) { // each statement prepared once per batch
+                    for (int i = 0; i < batch.size(); i++) {
+                        found[i] = work.write(s, batch.get(i).report());
+                    }
                 }
                 return null;
             });
@@ -123,7 +124,11 @@ final class ReportWriter implements AutoCloseable {
             }
             for (Pending p : batch) {
                 try {
-                    boolean ok = db.inTransaction(c -> work.write(c, p.report()));
+                    boolean ok = db.inTransaction(c -> {
+                        try (Statements s = new Statements(c)) {
+                            return work.write(s, p.report());
+                        }
+                    });
                     if (ok) {
                         committed.accept(p.report().report());
                     }
