@@ -129,8 +129,10 @@ public final class JdbcMachineStore implements MachineStore {
 
     /**
      * A steady-state check-in of a machine the {@link FleetIndex} knows goes to the
-     * {@link SeenJournal} (durable append, no database write); everything else to the group-commit
-     * writer. Both return after the fsync that holds the check-in.
+     * {@link SeenJournal} (a memory-mapped append, no database write: on return it survives a crash
+     * of this process, and a power loss once the journal's next sync ran, within 100 ms by
+     * default); everything else to the group-commit writer, which returns after the fsync that
+     * holds the check-in.
      */
     @Override
     public void recordReport(StoredReport stored) throws StoreException {

@@ -20,6 +20,7 @@ import io.patchfleet.store.api.MachineFilter;
 import io.patchfleet.store.api.StoredReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -74,7 +75,7 @@ class FleetIndexAndJournalTest {
 
     private List<Path> segments() throws IOException {
         try (Stream<Path> s = Files.list(journalDir())) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".slots")).sorted().toList();
         }
     }
 
@@ -117,7 +118,9 @@ class FleetIndexAndJournalTest {
             assertNull(db.seen().get("a"));
             assertEquals(Optional.of(later), machines.lastReport(a));
             assertEquals(List.of("a"), ids(machines, recent));
-            assertTrue(segments().stream().allMatch(p -> p.toFile().length() == 0), "folded segments deleted: " + segments());
+            // Left: only the new active segment (mapped, so sized but sparse), holding no record.
+            assertEquals(1, segments().size(), "folded segments deleted: " + segments());
+            assertTrue(SeenJournal.read(segments().get(0)).isEmpty(), "the active segment holds nothing yet");
         }
     }
 
@@ -149,18 +152,28 @@ class FleetIndexAndJournalTest {
             machines.recordReport(report(a, K1, PatchState.APPLIED, 1, T0));
             machines.recordReport(steady(a, T0.plusSeconds(60), Duration.ofHours(25)));
         }
-        // The closed database left its journal (no fold at close). Add a batch whose fsync
-        // "never returned": a header promising more bytes than follow, then one with a bad checksum.
+        // The closed database left its journal (no fold at close). Add what a crash leaves: a
+        // torn record (its checksum fails), a slot reserved but never written (zeros), and then a
+        // record another thread completed: the torn ones must hide nothing after them.
         Path segment = segments().stream().filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
         byte[] good = Files.readAllBytes(segment);
-        Files.write(segment, ByteBuffer.allocate(12).putInt(1000).putInt(0).putInt(7).array(), StandardOpenOption.APPEND);
+        assertEquals(0, good.length % SeenJournal.SLOT, "whole slots");
+        byte[] torn = SeenJournal.record(1, "a".getBytes(StandardCharsets.UTF_8),
+                new SeenJournal.Seen(SeenJournal.Seen.micros(T0.plusSeconds(999)), 1));
+        torn[10] ^= 1;
+        byte[] later = SeenJournal.record(1, "b".getBytes(StandardCharsets.UTF_8),
+                new SeenJournal.Seen(SeenJournal.Seen.micros(T0.plusSeconds(90)), 2));
+        Files.write(segment, torn, StandardOpenOption.APPEND);
+        Files.write(segment, new byte[SeenJournal.SLOT], StandardOpenOption.APPEND);
+        Files.write(segment, later, StandardOpenOption.APPEND);
         Map<String, SeenJournal.Seen> replayed = SeenJournal.read(segment);
-        assertEquals(T0.plusSeconds(60), replayed.get("a").at(), "the acknowledged batch survives a torn tail");
+        assertEquals(T0.plusSeconds(60), replayed.get("a").at(), "the answered check-in survives; the torn one is dropped");
+        assertEquals(T0.plusSeconds(90), replayed.get("b").at(), "a record after a torn one and a hole is still read");
 
         byte[] corrupt = good.clone();
         corrupt[corrupt.length - 1] ^= 1; // a flipped bit in the last record: checksum fails
         Files.write(segment, corrupt);
-        assertTrue(SeenJournal.read(segment).isEmpty(), "a batch failing its checksum is not replayed");
+        assertTrue(SeenJournal.read(segment).isEmpty(), "a record failing its checksum is not replayed");
 
         Files.write(segment, good);
         try (Database db = Fixtures.open(dir, new TestClock(T0))) {
