@@ -27,7 +27,7 @@ public record RolloutContext(MachineView machine, List<PatchRelease> candidates,
         Objects.requireNonNull(candidates, "context candidates");
         Objects.requireNonNull(rollouts, "context rollouts");
         Objects.requireNonNull(now, "context now");
-        candidates = candidates.stream().sorted(Comparator.comparingLong(PatchRelease::version)).toList();
+        candidates = sorted(candidates);
         rollouts = Map.copyOf(rollouts);
         long previous = 0;
         for (PatchRelease r : candidates) {
@@ -43,6 +43,20 @@ public record RolloutContext(MachineView machine, List<PatchRelease> candidates,
                 throw new IllegalArgumentException("rollout entry " + r.version() + " is for version " + rollout.version());
             }
         }
+    }
+
+    /** Candidates by version; the usual one or two without a stream (this runs on every check-in). */
+    private static List<PatchRelease> sorted(List<PatchRelease> candidates) {
+        int n = candidates.size();
+        if (n == 0) {
+            return List.of();
+        }
+        if (n == 1) {
+            return List.of(candidates.get(0));
+        }
+        PatchRelease[] a = candidates.toArray(new PatchRelease[0]);
+        java.util.Arrays.sort(a, Comparator.comparingLong(PatchRelease::version));
+        return List.of(a);
     }
 
     /** The newest candidate; empty when there are none. */

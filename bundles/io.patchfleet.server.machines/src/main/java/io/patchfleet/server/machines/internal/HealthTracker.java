@@ -50,6 +50,10 @@ final class HealthTracker {
         }
 
         void record(MachineId machine, Outcome outcome, Instant at) {
+            Seen known = latest.get(machine);
+            if (known != null && known.outcome() == outcome) {
+                return; // the steady state: the same outcome again (a read, no lock, no allocation)
+            }
             long minute = at.getEpochSecond() / 60;
             Seen next = new Seen(outcome, minute);
             Seen[] before = new Seen[1];
