@@ -3,7 +3,6 @@ package io.patchfleet.rollout.policies.internal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -136,16 +135,12 @@ public class WavePolicy implements RolloutPolicy {
      * and version and the machine id. Exposure p % includes the machines below p.
      */
     static double cohort(PatchRelease release, MachineId machine) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            String key = release.kernel().release() + "\n" + release.kernel().architecture() + "\n"
-                    + release.kernel().build() + "\n" + release.version() + "\n" + machine.value();
-            byte[] d = sha.digest(key.getBytes(StandardCharsets.UTF_8));
-            long bits = ByteBuffer.wrap(d, 0, 8).getLong() >>> 11; // 53 bits: exact in a double
-            return bits / (double) (1L << 53) * 100.0;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest sha = io.patchfleet.model.Sha256.newDigest();
+        String key = release.kernel().release() + "\n" + release.kernel().architecture() + "\n"
+                + release.kernel().build() + "\n" + release.version() + "\n" + machine.value();
+        byte[] d = sha.digest(key.getBytes(StandardCharsets.UTF_8));
+        long bits = ByteBuffer.wrap(d, 0, 8).getLong() >>> 11; // 53 bits: exact in a double
+        return bits / (double) (1L << 53) * 100.0;
     }
 
     /** Where a rollout stands: the current step (index, -1 before the first), its start, when the next begins. */

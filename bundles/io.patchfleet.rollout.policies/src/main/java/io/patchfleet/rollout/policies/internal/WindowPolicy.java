@@ -1,8 +1,6 @@
 package io.patchfleet.rollout.policies.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -136,16 +134,12 @@ public class WindowPolicy implements RolloutPolicy {
         if (half <= 0) {
             return Duration.ZERO;
         }
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(("window\n" + machine.value()).getBytes(StandardCharsets.UTF_8));
-            long bits = 0;
-            for (int i = 0; i < 8; i++) {
-                bits = (bits << 8) | (d[i] & 0xff);
-            }
-            return Duration.ofSeconds(Long.remainderUnsigned(bits, half));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        byte[] d = io.patchfleet.model.Sha256.newDigest().digest(("window\n" + machine.value()).getBytes(StandardCharsets.UTF_8));
+        long bits = 0;
+        for (int i = 0; i < 8; i++) {
+            bits = (bits << 8) | (d[i] & 0xff);
         }
+        return Duration.ofSeconds(Long.remainderUnsigned(bits, half));
     }
 
     @Override
