@@ -228,6 +228,7 @@ public final class JdbcMachineStore implements MachineStore {
         }
         if (!r.events().isEmpty()) {
             PreparedStatement ps = s.get(INSERT_EVENT);
+            ps.clearBatch(); // a reused statement: nothing left over from a failed or retried transaction
             for (int i = 0; i < r.events().size(); i++) {
                 MachineEvent e = r.events().get(i);
                 Sql.bind(ps, reportId, i, e.kind().wireName(), e.time(), e.patchVersion(), e.detail()).addBatch();

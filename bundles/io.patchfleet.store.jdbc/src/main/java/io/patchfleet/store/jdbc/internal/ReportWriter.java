@@ -2,9 +2,12 @@ package io.patchfleet.store.jdbc.internal;
 
 import io.patchfleet.store.api.StoreException;
 import io.patchfleet.store.api.StoredReport;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -98,42 +101,72 @@ final class ReportWriter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
+                dropStatements();
                 batch.forEach(p -> p.done().completeExceptionally(e));
             } finally {
                 batch.clear();
             }
         }
+        dropStatements();
         failQueued();
+    }
+
+    /**
+     * Prepared statements per pooled connection, kept across batches (writer thread only). Under
+     * load a batch holds a few reports, and HSQLDB forgets a compiled statement when its last
+     * prepared copy is closed: preparing per batch still cost a fifth of the writer's CPU
+     * (async-profiler, bench/checkin.sh). Bounded by the pool's size; dropped after a failure.
+     */
+    private final Map<Connection, Statements> statements = new IdentityHashMap<>();
+
+    private Statements statementsFor(Connection c) {
+        Statements s = statements.get(c);
+        if (s == null) {
+            if (statements.size() >= 64) {
+                dropStatements(); // connections replaced over time: do not keep the dead ones' statements
+            }
+            s = new Statements(c);
+            statements.put(c, s);
+        }
+        return s;
+    }
+
+    private void dropStatements() {
+        for (Statements s : statements.values()) {
+            try {
+                s.close();
+            } catch (java.sql.SQLException ignored) {
+                // a closed or broken connection: nothing left to release
+            }
+        }
+        statements.clear();
     }
 
     private void writeBatch(List<Pending> batch) {
         boolean[] found = new boolean[batch.size()];
         try {
             db.inTransaction(c -> {
-                try (Statements s = new Statements(c)) { // each statement prepared once per batch
-                    for (int i = 0; i < batch.size(); i++) {
-                        found[i] = work.write(s, batch.get(i).report());
-                    }
+                Statements s = statementsFor(c);
+                for (int i = 0; i < batch.size(); i++) {
+                    found[i] = work.write(s, batch.get(i).report());
                 }
                 return null;
             });
         } catch (StoreException e) {
+            dropStatements(); // the failure may have broken a connection: prepare afresh
             if (batch.size() == 1) {
                 batch.get(0).done().completeExceptionally(e);
                 return;
             }
             for (Pending p : batch) {
                 try {
-                    boolean ok = db.inTransaction(c -> {
-                        try (Statements s = new Statements(c)) {
-                            return work.write(s, p.report());
-                        }
-                    });
+                    boolean ok = db.inTransaction(c -> work.write(statementsFor(c), p.report()));
                     if (ok) {
                         committed.accept(p.report().report());
                     }
                     p.done().complete(ok);
                 } catch (StoreException single) {
+                    dropStatements();
                     p.done().completeExceptionally(single);
                 }
             }
