@@ -251,7 +251,15 @@ final class SeenJournal implements AutoCloseable {
                     Thread.yield();
                     continue;
                 }
-                write(a.buffer, (int) at0, slots, id, seen);
+                try {
+                    write(a.buffer, (int) at0, slots, id, seen);
+                } catch (InternalError e) {
+                    // The JVM's answer to SIGBUS on a mapped page: the file system could not
+                    // allocate the block (full, or quota). The slot stays torn (skipped at replay);
+                    // the check-in fails as unavailable and the machine retries.
+                    throw new StoreException(StoreException.Reason.UNAVAILABLE,
+                            "the last-seen journal cannot write to " + a.file + " (file system full?)", e);
+                }
                 a.values.merge(machineId, seen, SeenJournal::newer);
             } finally {
                 a.writing.decrementAndGet();
