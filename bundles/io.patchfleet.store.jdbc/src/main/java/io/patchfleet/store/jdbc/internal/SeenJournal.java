@@ -107,7 +107,7 @@ final class SeenJournal implements AutoCloseable {
         final FileChannel channel;
         final MappedByteBuffer buffer;
         final long capacity;
-        final long openedNanos = System.nanoTime();
+        long openedNanos = System.nanoTime(); // writer thread only; restarted while the segment stays empty
         final Map<String, Seen> values = new ConcurrentHashMap<>();
         final AtomicLong reserved = new AtomicLong();
         final AtomicInteger writing = new AtomicInteger();
@@ -458,6 +458,8 @@ final class SeenJournal implements AutoCloseable {
                 a.channel.close();
             }
             sealed.add(new Segment(a.seq, a.file, a.values));
+        } else {
+            a.openedNanos = System.nanoTime(); // nothing to fold yet: the interval starts again
         }
         foldRequested = false;
         synchronized (foldSignal) {
