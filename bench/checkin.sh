@@ -19,7 +19,11 @@
 #   JFR=1             0: no JFR recording (its samples cost the server a little CPU)
 #   FOLD_SECONDS=900  how often the last-seen journal is folded into the database (the product's
 #                     default); set it below DURATION to include a fold's cost in the measurement
-#   HEAP=4g           server heap for the run, fixed (-Xms = -Xmx: a heap that grows does so through
+#   SEEN_SYNC_MS=100  how often the last-seen journal is forced to disk (the product's default);
+#                     0: strict, every steady-state check-in answered after the sync holding it
+#   HEAP=4g           server heap for the run, fixed and pre-touched (-Xms = -Xmx, AlwaysPreTouch:
+#                     this VM hands free memory back to its host, and first touches of a fresh heap
+#                     made young pauses of ~1 s inside the measurement); a heap that grows does so through
 #                     full collections, 11 s ones with a million machines loaded; the default
 #                     server flags say 512m; the seeded database asks for a 3 GB row cache, see
 #                     bench/src/CheckInSeed.java)
@@ -121,7 +125,8 @@ fi
 
 rm -rf "$run" && mkdir -p "$run" && cp -a "$fleet/data" "$run/data"
 rm -rf "$run/data/db/patchfleet.seen"
-printf 'seen.fold.interval.seconds = %s\n' "$fold_seconds" >"$run/data/etc/io.patchfleet.store.jdbc.cfg"
+printf 'seen.fold.interval.seconds = %s\nseen.sync.ms = %s\n' "$fold_seconds" "${SEEN_SYNC_MS:-100}" \
+  >"$run/data/etc/io.patchfleet.store.jdbc.cfg"
 if [[ ${FULL_CHAIN:-0} == 1 ]]; then
   printf 'steps = 0=100\n' >"$run/data/etc/io.patchfleet.rollout.waves-bench.cfg"
   printf 'window = 1h\nmin.sample = 20\nmax.apply.failed.percent = 90\nmax.crashed.percent = 90\nmax.check.failed.percent = 90\n' \
