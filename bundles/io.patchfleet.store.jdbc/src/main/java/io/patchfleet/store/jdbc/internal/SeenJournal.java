@@ -112,6 +112,7 @@ final class SeenJournal implements AutoCloseable {
         final AtomicLong reserved = new AtomicLong();
         final AtomicInteger writing = new AtomicInteger();
         volatile boolean sealed;
+        long syncedReserved = -1; // writer thread only: reservations all written and forced; -1 unknown
 
         Active(long seq, Path file, FileChannel channel, MappedByteBuffer buffer, long capacity) {
             this.seq = seq;
@@ -416,9 +417,16 @@ final class SeenJournal implements AutoCloseable {
     /** Forces what was written to disk, and wakes strict appenders whose write it covers. */
     private void sync(Active a) {
         long started = syncsStarted.incrementAndGet();
-        if (a.buffer != null && a.reserved.get() > 0) {
+        long reserved = a.reserved.get();
+        // Every reservation counted in `reserved` was made by a thread that raised `writing`
+        // first; if none is writing now, all of them are written, and a later sync that finds
+        // the same mark has nothing new to force. An idle server then makes no msync (it would
+        // otherwise ask the disk to flush its cache ten times a second).
+        boolean allWritten = a.writing.get() == 0;
+        if (a.buffer != null && reserved > 0 && reserved != a.syncedReserved) {
             a.buffer.force();
         }
+        a.syncedReserved = allWritten ? reserved : -1;
         syncFailure = null;
         synchronized (syncSignal) {
             syncsDone = started;
