@@ -252,8 +252,88 @@ class ServerClientTest {
     @Test
     void aServerCertificateFromCaCertsIsTrustedAndWithoutItRefused() throws Exception {
         // Given an HTTPS server whose certificate is self-signed (no public CA signed it)
-        Path keystore = dir.resolve("server.p12");
         Path pem = dir.resolve("ca.pem");
+        String base = httpsServer(pem);
+
+        // When the client trusts the JDK's CA certificates only, the handshake is refused
+        ServerClient jdkOnly = new ServerClient(base, Duration.ofSeconds(5), NO_PROXY, null);
+        assertThrows(SSLException.class, () -> jdkOnly.checkIn("s", request(), null));
+
+        // When the certificate is in ca-certs, the check-in goes through
+        ServerClient withCa = new ServerClient(base, Duration.ofSeconds(5), NO_PROXY, pem);
+        assertEquals("unsupported", withCa.checkIn("s", request(), null).response().kernelSupport());
+    }
+
+    @Test
+    void anHttpsServerIsReachedThroughTheHttpsProxyWithATunnel() throws Exception {
+        // Given an HTTPS server and a proxy that only tunnels (CONNECT), as https-proxy names
+        Path pem = dir.resolve("ca.pem");
+        String base = httpsServer(pem);
+        List<String> tunnels = new CopyOnWriteArrayList<>();
+        try (ServerSocket proxy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> tunnel(proxy, tunnels));
+            t.setDaemon(true);
+            t.start();
+            ProxySettings viaProxy = new ProxySettings("http://127.0.0.1:9", "127.0.0.1:" + proxy.getLocalPort(), "", Map.of());
+
+            // When the client checks in
+            ServerClient client = new ServerClient(base, Duration.ofSeconds(5), viaProxy, pem);
+            assertEquals("unsupported", client.checkIn("s", request(), null).response().kernelSupport());
+
+            // Then it went through a tunnel to the server (TLS end to end, the proxy sees no request)
+            assertEquals(List.of("CONNECT " + base.substring("https://".length()) + " HTTP/1.1"), tunnels);
+        }
+    }
+
+    /** A CONNECT-only proxy: one tunnel per connection, bytes copied both ways. */
+    private static void tunnel(ServerSocket proxy, List<String> tunnels) {
+        try {
+            while (true) {
+                Socket in = proxy.accept();
+                InputStream from = in.getInputStream();
+                StringBuilder head = new StringBuilder();
+                int b;
+                while ((b = from.read()) >= 0) {
+                    head.append((char) b);
+                    if (head.toString().endsWith("\r\n\r\n")) {
+                        break;
+                    }
+                }
+                String requestLine = head.substring(0, head.indexOf("\r\n"));
+                tunnels.add(requestLine);
+                String[] hostPort = requestLine.split(" ")[1].split(":");
+                Socket out = new Socket(hostPort[0], Integer.parseInt(hostPort[1]));
+                in.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                in.getOutputStream().flush();
+                copy(from, out.getOutputStream(), out);
+                copy(out.getInputStream(), in.getOutputStream(), in);
+            }
+        } catch (IOException closed) {
+            // test over
+        }
+    }
+
+    private static void copy(InputStream from, OutputStream to, Socket closeAtEnd) {
+        Thread t = new Thread(() -> {
+            try {
+                from.transferTo(to);
+            } catch (IOException e) {
+                // the other side closed
+            } finally {
+                try {
+                    closeAtEnd.close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** An HTTPS server on loopback with a new self-signed certificate, written as PEM to {@code pem}; its base URL. */
+    private String httpsServer(Path pem) throws Exception {
+        Path keystore = dir.resolve("server.p12");
         keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
                 "-ext", "san=ip:127.0.0.1", "-validity", "2", "-keystore", keystore.toString(), "-storepass", "changeit",
                 "-storetype", "PKCS12");
@@ -269,18 +349,16 @@ class ServerClientTest {
         serverTls.init(kmf.getKeyManagers(), null, null);
         HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         https.setHttpsConfigurator(new HttpsConfigurator(serverTls));
-        https.createContext("/v1/check-in", x -> reply(x, 200, ANSWER, Map.of()));
+        https.createContext("/v1/check-in", x -> {
+            try {
+                reply(x, 200, ANSWER, Map.of());
+            } finally {
+                x.close();
+            }
+        });
         https.start();
         servers.add(https);
-        String base = "https://127.0.0.1:" + https.getAddress().getPort();
-
-        // When the client trusts the JDK's CA certificates only, the handshake is refused
-        ServerClient jdkOnly = new ServerClient(base, Duration.ofSeconds(5), NO_PROXY, null);
-        assertThrows(SSLException.class, () -> jdkOnly.checkIn("s", request(), null));
-
-        // When the certificate is in ca-certs, the check-in goes through
-        ServerClient withCa = new ServerClient(base, Duration.ofSeconds(5), NO_PROXY, pem);
-        assertEquals("unsupported", withCa.checkIn("s", request(), null).response().kernelSupport());
+        return "https://127.0.0.1:" + https.getAddress().getPort();
     }
 
     @Test
