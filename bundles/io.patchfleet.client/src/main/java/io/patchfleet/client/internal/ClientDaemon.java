@@ -246,6 +246,11 @@ public class ClientDaemon implements ControlCommand {
     @Deactivate
     void deactivate() throws InterruptedException {
         agent.shutdownNow();
+        // A request blocked on the network does not see the interrupt: close it.
+        Map.Entry<String, ServerClient> server = serverCache;
+        if (server != null) {
+            server.getValue().abort();
+        }
         agent.awaitTermination(ApplyOptions.MAX_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS);
     }
 
@@ -1229,9 +1234,9 @@ public class ClientDaemon implements ControlCommand {
     }
 
     /**
-     * The HTTP client for a server, kept while the settings stay the same: building one per
-     * check-in (an HttpClient with its selector thread, TLS context and connection pool) cost
-     * CPU and threads at every check-in. A configuration change drops it.
+     * The HTTP client for a server, kept while the settings stay the same (reading the CA
+     * certificates and building a TLS context per check-in would cost CPU at every check-in). A
+     * configuration change drops it.
      */
     private ServerClient serverClient(String server) throws IOException {
         Config c = config;
@@ -1293,9 +1298,8 @@ public class ClientDaemon implements ControlCommand {
     }
 
     /**
-     * What went wrong, for a person: the JDK's HTTP client throws a ConnectException without a
-     * message when the server refuses the connection, so the first message along the causes is
-     * used, else the exception's kind.
+     * What went wrong, for a person: the first message along the causes, else the exception's
+     * kind (a network exception may come without a message).
      */
     static String describe(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -1306,7 +1310,7 @@ public class ClientDaemon implements ControlCommand {
         if (e instanceof java.net.ConnectException) {
             return "connection refused or unreachable";
         }
-        if (e instanceof java.net.http.HttpTimeoutException) {
+        if (e instanceof java.net.SocketTimeoutException) {
             return "timed out";
         }
         return e.getClass().getSimpleName();

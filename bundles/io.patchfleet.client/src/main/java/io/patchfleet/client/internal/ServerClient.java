@@ -3,10 +3,10 @@ package io.patchfleet.client.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -17,10 +17,15 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 import io.patchfleet.protocol.CheckInRequest;
@@ -32,13 +37,40 @@ import io.patchfleet.trust.api.MetadataSource;
 import io.patchfleet.trust.api.VerifiedTarget;
 
 /**
- * The client's side of the protocol (DESIGN.md §5) over {@code java.net.http}: a connect
- * timeout ({@code dial-timeout}), a timeout on every request, the proxy selector, and TLS with
- * the JDK's CA certificates plus the operator's ({@code ca-certs}).
+ * The client's side of the protocol (DESIGN.md §5) over the JDK's {@link HttpURLConnection}: a
+ * connect timeout ({@code dial-timeout}), a read timeout on every request, the proxy from
+ * {@link ProxySettings}, and TLS with the JDK's CA certificates plus the operator's
+ * ({@code ca-certs}).
+ *
+ * <p>Why {@code HttpURLConnection} and not {@code java.net.http}: the client makes one small
+ * request an hour, one at a time. The JDK's {@code java.net.http} client loaded ~300 classes for
+ * it (kept in memory for the daemon's life), ran a selector thread and a worker pool, and built a
+ * TLS context even for a plain-HTTP server; {@code HttpURLConnection} is in {@code java.base},
+ * much of it loaded by the JDK anyway, uses the calling thread, and sets TLS up only for an
+ * {@code https://} URL (BENCHMARKS.md, "Client footprint"). Everything the client needs is
+ * there: connect and read timeouts, an explicit proxy per connection, a socket factory per
+ * connection for extra CA certificates, request headers (ETag, Range), streaming bodies.
+ *
+ * <p>Differences kept on purpose: the timeout is a read timeout (the longest wait for the next
+ * bytes, 60 s), not a deadline for the whole exchange — a slow but moving download of a large
+ * module is not cut off, a silent server is. A POST is never re-sent by the JDK on its own (its
+ * default re-sends a POST once when reading the answer fails, and a check-in carries events: it is
+ * retried by the agent's backoff, never silently): {@code sun.net.http.retryPost=false}, set by
+ * {@code bin/patchfleet} for the client and here when unset. Fixed-length streaming would also
+ * prevent the re-send, but it throws away the body of a 401 answer, which says why the server
+ * refused the machine ("This machine is no longer enrolled"). Redirects are never followed. A blocked request cannot be interrupted, so {@link #abort()}
+ * closes the connections in flight (the daemon calls it when it stops).
  */
 final class ServerClient {
-    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
-    static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(10);
+    static {
+        // Read once, when the JDK's HTTP classes are first used: before the first request of this class.
+        if (System.getProperty("sun.net.http.retryPost") == null) {
+            System.setProperty("sun.net.http.retryPost", "false");
+        }
+    }
+
+    /** The longest wait for the next bytes of an answer. */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
     /** The server answered with an error status. */
     static final class ServerException extends IOException {
@@ -54,39 +86,36 @@ final class ServerClient {
     /** A check-in answer; {@code notModified} when the server answered 304 to our ETag. */
     record CheckIn(boolean notModified, CheckInResponse response, String etag) {}
 
-    /**
-     * The HTTP client's worker threads: as the JDK's default (a cached pool), but idle workers
-     * end after 2 s instead of 60 s, so an idle daemon between hourly check-ins keeps none
-     * (and a replaced client's pool ends by itself).
-     */
-    private final java.util.concurrent.ExecutorService workers = new java.util.concurrent.ThreadPoolExecutor(0,
-            Integer.MAX_VALUE, 2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "patchfleet-http");
-                t.setDaemon(true);
-                return t;
-            });
-
-    private final HttpClient http;
     private final String base;
+    private final int dialMillis;
+    private final int readMillis;
+    private final ProxySettings proxy;
+    /** TLS with the operator's CA certificates; null: the JDK's default (set up only if an https:// URL is used). */
+    private final SSLSocketFactory tls;
+    private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean aborted;
 
     ServerClient(String base, Duration dialTimeout, ProxySettings proxy, Path caCerts)
             throws IOException, GeneralSecurityException {
+        this(base, dialTimeout, READ_TIMEOUT, proxy, caCerts);
+    }
+
+    ServerClient(String base, Duration dialTimeout, Duration readTimeout, ProxySettings proxy, Path caCerts)
+            throws IOException, GeneralSecurityException {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(dialTimeout).proxy(proxy)
-                .followRedirects(HttpClient.Redirect.NEVER).executor(workers);
-        if (caCerts != null) {
-            b.sslContext(sslContext(caCerts));
-        } else if (this.base.startsWith("http://")) {
-            // A plain-HTTP server: no TLS is ever used (redirects are not followed, and an HTTP
-            // proxy forwards plain requests), yet the JDK's client sets up a TLS context when it
-            // is built: its default one loads and parses the whole CA store (a tenth of the first
-            // check-in's CPU), and any JSSE context loads the TLS and elliptic-curve providers
-            // (~250 classes the daemon then keeps in memory). A context that cannot make a TLS
-            // connection at all stands in: were TLS ever attempted, it would fail, never trust.
-            // HTTP/1.1, the server's protocol, so that no HTTP/2 upgrade is offered either.
-            b.sslContext(NoTls.context()).version(HttpClient.Version.HTTP_1_1);
+        String scheme = URI.create(this.base).getScheme();
+        if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
+            throw new IllegalArgumentException("the server URL must be http:// or https://: " + base);
         }
-        this.http = b.build();
+        this.dialMillis = millis(dialTimeout);
+        this.readMillis = millis(readTimeout);
+        this.proxy = proxy;
+        this.tls = caCerts == null ? null : sslContext(caCerts).getSocketFactory();
+    }
+
+    /** A timeout in milliseconds for URLConnection, where 0 means "forever": at least 1 ms. */
+    private static int millis(Duration d) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
     }
 
     /** TLS trusting the JDK's default CA certificates and every certificate in a PEM file. */
@@ -121,23 +150,33 @@ final class ServerClient {
     }
 
     EnrollResponse enroll(EnrollRequest request) throws IOException {
-        HttpResponse<byte[]> r = send(post("/v1/enroll", null, request).build());
-        expect(r, 200);
-        return JsonFiles.MAPPER.readValue(r.body(), EnrollResponse.class);
+        HttpURLConnection c = open("/v1/enroll", "POST", null);
+        try {
+            int status = post(c, request);
+            byte[] body = readBody(c, status);
+            expect(status, body, 200);
+            return JsonFiles.MAPPER.readValue(body, EnrollResponse.class);
+        } finally {
+            done(c);
+        }
     }
 
     CheckIn checkIn(String credential, CheckInRequest request, String etag) throws IOException {
-        HttpRequest.Builder b = post("/v1/check-in", credential, request);
-        if (etag != null) {
-            b.header("If-None-Match", etag);
+        HttpURLConnection c = open("/v1/check-in", "POST", credential);
+        try {
+            if (etag != null) {
+                c.setRequestProperty("If-None-Match", etag);
+            }
+            int status = post(c, request);
+            byte[] body = readBody(c, status);
+            if (status == 304) {
+                return new CheckIn(true, null, etag);
+            }
+            expect(status, body, 200);
+            return new CheckIn(false, JsonFiles.MAPPER.readValue(body, CheckInResponse.class), c.getHeaderField("ETag"));
+        } finally {
+            done(c);
         }
-        HttpResponse<byte[]> r = send(b.build());
-        String newEtag = r.headers().firstValue("etag").orElse(null);
-        if (r.statusCode() == 304) {
-            return new CheckIn(true, null, etag);
-        }
-        expect(r, 200);
-        return new CheckIn(false, JsonFiles.MAPPER.readValue(r.body(), CheckInResponse.class), newEtag);
     }
 
     /**
@@ -154,20 +193,27 @@ final class ServerClient {
                 }
                 return Optional.of(new MetadataFile(fileName, bytes));
             }
-            HttpResponse<InputStream> r = sendStream(HttpRequest.newBuilder(URI.create(base + "/v1/metadata/" + fileName))
-                    .timeout(REQUEST_TIMEOUT).header("Authorization", "Bearer " + credential).GET().build());
-            try (InputStream in = r.body()) {
-                if (r.statusCode() == 404) {
+            HttpURLConnection c = open("/v1/metadata/" + fileName, "GET", credential);
+            try {
+                int status = c.getResponseCode();
+                if (status == 404) {
+                    readBody(c, status);
                     return Optional.empty();
                 }
-                if (r.statusCode() != 200) {
-                    throw new ServerException(r.statusCode(), "GET /v1/metadata/" + fileName + ": HTTP " + r.statusCode());
+                if (status != 200) {
+                    readBody(c, status);
+                    throw new ServerException(status, "GET /v1/metadata/" + fileName + ": HTTP " + status);
                 }
-                byte[] bytes = in.readNBytes((int) Math.min(maxLength + 1, Integer.MAX_VALUE - 8));
+                byte[] bytes;
+                try (InputStream in = c.getInputStream()) {
+                    bytes = in.readNBytes((int) Math.min(maxLength + 1, Integer.MAX_VALUE - 8));
+                }
                 if (bytes.length > maxLength) {
                     throw new IOException(fileName + " is longer than " + maxLength + " bytes");
                 }
                 return Optional.of(new MetadataFile(fileName, bytes));
+            } finally {
+                done(c);
             }
         };
     }
@@ -187,24 +233,27 @@ final class ServerClient {
             Files.delete(part);
             have = 0;
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/blobs/" + target.sha256().hex()))
-                .timeout(DOWNLOAD_TIMEOUT).header("Authorization", "Bearer " + credential).GET();
-        if (have > 0) {
-            b.header("Range", "bytes=" + have + "-");
-        }
-        HttpResponse<InputStream> r = sendStream(b.build());
-        try (InputStream in = r.body()) {
+        String path = "/v1/blobs/" + target.sha256().hex();
+        HttpURLConnection c = open(path, "GET", credential);
+        try {
+            if (have > 0) {
+                c.setRequestProperty("Range", "bytes=" + have + "-");
+            }
+            int status = c.getResponseCode();
             boolean append;
-            if (r.statusCode() == 206 && r.headers().firstValue("content-range").orElse("").startsWith("bytes " + have + "-")) {
+            String range = c.getHeaderField("Content-Range");
+            if (status == 206 && range != null && range.startsWith("bytes " + have + "-")) {
                 append = true;
-            } else if (r.statusCode() == 200) {
+            } else if (status == 200) {
                 append = false;
                 have = 0;
             } else {
-                throw new ServerException(r.statusCode(), "GET /v1/blobs/" + target.sha256().hex() + ": HTTP " + r.statusCode());
+                readBody(c, status);
+                throw new ServerException(status, "GET " + path + ": HTTP " + status);
             }
-            try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (InputStream in = c.getInputStream();
+                    OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 long remaining = target.length() - have;
                 byte[] buf = new byte[64 * 1024];
                 int n;
@@ -213,106 +262,93 @@ final class ServerClient {
                     remaining -= n;
                 }
             }
+        } finally {
+            done(c);
         }
     }
 
-    private HttpRequest.Builder post(String path, String credential, Object body) throws IOException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(REQUEST_TIMEOUT)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JsonFiles.MAPPER.writeValueAsBytes(body)));
+    /**
+     * Closes the connections in flight, so that a request blocked on the network ends at once
+     * (with an IOException) instead of at its timeout; later requests fail. For the daemon's stop.
+     */
+    void abort() {
+        aborted = true;
+        for (HttpURLConnection c : inFlight) {
+            c.disconnect();
+        }
+    }
+
+    private HttpURLConnection open(String path, String method, String credential) throws IOException {
+        if (aborted) {
+            throw new IOException("the client is stopping");
+        }
+        URI uri = URI.create(base + path);
+        List<Proxy> proxies = proxy.select(uri);
+        URLConnection u = uri.toURL().openConnection(proxies.isEmpty() ? Proxy.NO_PROXY : proxies.get(0));
+        if (!(u instanceof HttpURLConnection c)) {
+            throw new IOException("not an HTTP URL: " + uri);
+        }
+        c.setInstanceFollowRedirects(false);
+        c.setUseCaches(false);
+        c.setConnectTimeout(dialMillis);
+        c.setReadTimeout(readMillis);
+        c.setRequestMethod(method);
+        c.setRequestProperty("Accept", "application/json");
+        if (tls != null && c instanceof HttpsURLConnection https) {
+            https.setSSLSocketFactory(tls);
+        }
         if (credential != null) {
-            b.header("Authorization", "Bearer " + credential);
+            c.setRequestProperty("Authorization", "Bearer " + credential);
         }
-        return b;
+        inFlight.add(c);
+        if (aborted) {
+            c.disconnect();
+            throw new IOException("the client is stopping");
+        }
+        return c;
     }
 
-    private HttpResponse<byte[]> send(HttpRequest request) throws IOException {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+    private void done(HttpURLConnection c) {
+        inFlight.remove(c);
+    }
+
+    /** Sends a JSON body and returns the status. */
+    private static int post(HttpURLConnection c, Object body) throws IOException {
+        byte[] bytes = JsonFiles.MAPPER.writeValueAsBytes(body);
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        try (OutputStream out = c.getOutputStream()) {
+            out.write(bytes);
+        }
+        return c.getResponseCode();
+    }
+
+    /**
+     * The whole answer body (the error body for an error status; empty when there is none). Read
+     * to its end and closed, so that the connection can be kept for the next request.
+     */
+    private static byte[] readBody(HttpURLConnection c, int status) throws IOException {
+        InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+        if (in == null) {
+            return new byte[0];
+        }
+        try (in) {
+            return in.readAllBytes();
         }
     }
 
-    private HttpResponse<InputStream> sendStream(HttpRequest request) throws IOException {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-    }
-
-    private static void expect(HttpResponse<byte[]> r, int status) throws ServerException {
-        if (r.statusCode() != status) {
-            String message = "HTTP " + r.statusCode();
+    private static void expect(int status, byte[] body, int expected) throws ServerException {
+        if (status != expected) {
+            String message = "HTTP " + status;
             try {
-                Map<?, ?> body = JsonFiles.MAPPER.readValue(r.body(), Map.class);
-                if (body.get("error") instanceof Map<?, ?> e) {
+                Map<?, ?> json = JsonFiles.MAPPER.readValue(body, Map.class);
+                if (json.get("error") instanceof Map<?, ?> e) {
                     message = e.get("code") + ": " + e.get("message");
                 }
             } catch (IOException | RuntimeException ignored) {
                 // not JSON
             }
-            throw new ServerException(r.statusCode(), message);
-        }
-    }
-
-    /**
-     * A TLS context for a client that talks plain HTTP only: every attempt to open a TLS
-     * connection fails with {@link UnsupportedOperationException}. It loads no JSSE provider.
-     */
-    static final class NoTls extends javax.net.ssl.SSLContextSpi {
-        private static final String NO_TLS = "TLS is not set up: the server is a plain-HTTP (http://) URL";
-
-        static SSLContext context() {
-            return new SSLContext(new NoTls(), null, "none") {};
-        }
-
-        @Override
-        protected void engineInit(javax.net.ssl.KeyManager[] km, javax.net.ssl.TrustManager[] tm, java.security.SecureRandom sr) {
-            // nothing to set up
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
-            throw new UnsupportedOperationException(NO_TLS);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLParameters engineGetDefaultSSLParameters() {
-            return new javax.net.ssl.SSLParameters(new String[0], new String[0]);
-        }
-
-        @Override
-        protected javax.net.ssl.SSLParameters engineGetSupportedSSLParameters() {
-            return new javax.net.ssl.SSLParameters(new String[0], new String[0]);
+            throw new ServerException(status, message);
         }
     }
 }
