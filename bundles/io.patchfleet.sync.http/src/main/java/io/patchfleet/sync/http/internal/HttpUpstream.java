@@ -160,23 +160,9 @@ final class HttpUpstream implements MirrorSource {
         if (f == null) {
             return new Listing(listingEtag, listed(), withdrawn);
         }
-        try {
-            Listing l = f.get(readTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
-            pendingListing = null;
-            return l;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for the release listing");
-        } catch (java.util.concurrent.TimeoutException e) {
-            f.cancel(true);
-            throw new HttpTimeoutException("the release listing from " + base + " took more than "
-                    + (readTimeout.toSeconds() * 2 + 1) + " s");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io; // stays pending: every later call reports the same failure
-            }
-            throw new IOException("the release listing from " + base + ": " + e.getCause(), e.getCause());
-        }
+        Listing l = await(f, "the release listing"); // a failure stays pending: every later call reports it
+        pendingListing = null;
+        return l;
     }
 
     /**
@@ -258,6 +244,77 @@ final class HttpUpstream implements MirrorSource {
 
     @Override
     public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> prefetched = prefetch.remove(fileName);
+        if (prefetched == null && ROOT_FILE.matcher(fileName).matches() && prefetch.isEmpty() && !timestampPrefetched) {
+            // A client update asks for the next root first, then the timestamp: ask for both at once.
+            timestampPrefetched = true;
+            prefetch.put(TIMESTAMP, startFetch(TIMESTAMP, PREFETCH_MAX));
+        }
+        Optional<byte[]> content;
+        if (prefetched != null) {
+            content = await(prefetched, fileName);
+            if (content.isPresent() && content.get().length > maxLength) {
+                throw new IOException("the upstream sent more than " + maxLength + " bytes");
+            }
+        } else {
+            content = fetchBytes(fileName, maxLength);
+        }
+        if (content.isEmpty()) {
+            return Optional.empty();
+        }
+        metadataFiles.incrementAndGet();
+        metadataBytes.addAndGet(content.get().length);
+        return Optional.of(new MetadataFile(fileName, content.get()));
+    }
+
+    private static final java.util.regex.Pattern ROOT_FILE = java.util.regex.Pattern.compile("\\d+\\.root\\.json");
+    private static final String TIMESTAMP = "timestamp.json";
+    /** Bound of a prefetched file before the verifier says its own (then checked against that). */
+    static final long PREFETCH_MAX = 16L * 1024 * 1024;
+    /**
+     * Metadata asked for ahead of the verifier: {@code timestamp.json} while the verifier asks
+     * whether a newer root exists (a no-change sync: two round trips at once instead of one after
+     * the other). Only the request is early: the bytes go to the verifier when it asks for that
+     * file, and are verified as if fetched then (TUF's order of verification is unchanged: root
+     * first, then the timestamp with the root the verifier ends up trusting).
+     */
+    private final Map<String, java.util.concurrent.CompletableFuture<Optional<byte[]>>> prefetch =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean timestampPrefetched;
+
+    private java.util.concurrent.CompletableFuture<Optional<byte[]>> startFetch(String fileName, long maxLength) {
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(fetchBytes(fileName, maxLength));
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }, "patchfleet-sync-prefetch");
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
+    private <T> T await(java.util.concurrent.CompletableFuture<T> f, String what) throws IOException {
+        try {
+            return f.get(readTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + what);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            throw new HttpTimeoutException(what + " from " + base + " took more than " + (readTimeout.toSeconds() * 2 + 1) + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(what + " from " + base + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** A metadata file's bytes; empty if the upstream has no such file (404). */
+    private Optional<byte[]> fetchBytes(String fileName, long maxLength) throws IOException {
         HttpResponse<InputStream> r = send("/v1/sync/metadata/" + fileName, Optional.empty());
         try (InputStream in = r.body()) {
             if (r.statusCode() == 404) {
@@ -266,10 +323,7 @@ final class HttpUpstream implements MirrorSource {
             if (r.statusCode() != 200) {
                 throw failure(r.statusCode(), fileName);
             }
-            byte[] content = bounded(in, maxLength);
-            metadataFiles.incrementAndGet();
-            metadataBytes.addAndGet(content.length);
-            return Optional.of(new MetadataFile(fileName, content));
+            return Optional.of(bounded(in, maxLength));
         }
     }
 

@@ -112,8 +112,27 @@ class HttpUpstreamTest {
     /** Metadata requests have arrived: the listing handler waits for one (both in flight at once). */
     final java.util.concurrent.CountDownLatch metadataAsked = new java.util.concurrent.CountDownLatch(1);
 
+    final List<String> metadataPaths = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch timestampAsked = new java.util.concurrent.CountDownLatch(1);
+
     private void metadata(HttpExchange ex) throws IOException {
         metadataAsked.countDown();
+        String file = ex.getRequestURI().getPath().substring("/v1/sync/metadata/".length());
+        metadataPaths.add(file);
+        if (file.equals("timestamp.json")) {
+            timestampAsked.countDown();
+        }
+        if (file.equals("2.root.json")) {
+            boolean together;
+            try {
+                together = timestampAsked.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                together = false;
+            }
+            ex.sendResponseHeaders(together ? 404 : 500, -1); // one after the other: the test fails on the 500
+            ex.close();
+            return;
+        }
         byte[] body = "{\"signed\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         ex.sendResponseHeaders(200, body.length);
         try (OutputStream out = ex.getResponseBody()) {
@@ -346,5 +365,25 @@ class HttpUpstreamTest {
         assertThrows(java.io.UncheckedIOException.class, u::listed, "never an empty listing in its place");
         assertThrows(java.io.UncheckedIOException.class, () -> u.wantsRelease(target.patch().orElseThrow()));
         assertEquals(SyncException.Reason.UNAUTHORIZED, reason(u.listingFailure().orElseThrow()));
+    }
+
+    @Test
+    void theTimestampIsAskedForWhileTheNextRootIsAndHandedOverOnlyWhenTheVerifierAsks() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(20));
+        // The handler of 2.root.json answers only once timestamp.json was asked for: one after the other would fail.
+        assertTrue(u.fetch("2.root.json", 1024).isEmpty(), "no newer root");
+        assertEquals(0, u.metadataFiles.get(), "the early timestamp is not counted before it is used");
+        assertArrayEquals("{\"signed\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                u.fetch("timestamp.json", 1024).orElseThrow().content());
+        assertEquals(List.of("2.root.json", "timestamp.json"), metadataPaths.stream().sorted().toList(), "each asked for once");
+        assertEquals(1, u.metadataFiles.get());
+    }
+
+    @Test
+    void anEarlyTimestampIsStillBoundByTheVerifiersLimit() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(20));
+        u.fetch("2.root.json", 1024);
+        IOException e = assertThrows(IOException.class, () -> u.fetch("timestamp.json", 5));
+        assertTrue(e.getMessage().contains("more than 5 bytes"), e.getMessage());
     }
 }
