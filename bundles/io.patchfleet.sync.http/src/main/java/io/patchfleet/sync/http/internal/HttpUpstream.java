@@ -62,6 +62,10 @@ final class HttpUpstream implements MirrorSource {
     final AtomicLong metadataBytes = new AtomicLong();
     final AtomicLong blobs = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpUpstream.class);
+    /** When this run's source was made, for the progress lines of a long download. */
+    private final long started = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean modulesStarted = new java.util.concurrent.atomic.AtomicBoolean();
     volatile String step = "metadata";
     private volatile Map<String, Listed> listed;
     private volatile List<Listed> withdrawn = List.of();
@@ -330,6 +334,7 @@ final class HttpUpstream implements MirrorSource {
     @Override
     public InputStream openTarget(VerifiedTarget target) throws IOException {
         step = "modules";
+        modulesStarting();
         PatchRelease release = target.patch().orElseThrow();
         String sha = release.sha256().hex();
         Files.createDirectories(partialDir);
@@ -361,7 +366,7 @@ final class HttpUpstream implements MirrorSource {
             throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
                     "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
         }
-        blobs.incrementAndGet();
+        progress(blobs.incrementAndGet());
         return Files.newInputStream(part);
     }
 
@@ -376,6 +381,7 @@ final class HttpUpstream implements MirrorSource {
     @Override
     public Optional<Path> targetFile(VerifiedTarget target) throws IOException {
         step = "modules";
+        modulesStarting();
         PatchRelease release = target.patch().orElseThrow();
         String sha = release.sha256().hex();
         Files.createDirectories(partialDir);
@@ -400,8 +406,27 @@ final class HttpUpstream implements MirrorSource {
                 download(sha, part, 0, target.length(), false); // the kept part was bad: once more from the start
             }
         }
-        blobs.incrementAndGet();
+        progress(blobs.incrementAndGet());
         return Optional.of(part);
+    }
+
+    /** The first module's start, and every 100th module: a long transfer says how far it is, in the log. */
+    private void modulesStarting() {
+        if (modulesStarted.compareAndSet(false, true)) {
+            LOG.info("Sync from {}: metadata verified after {} ms; downloading modules, {} at a time", base, elapsedMs(),
+                    parallelism);
+        }
+    }
+
+    private void progress(long modules) {
+        if (modules % 100 == 0) {
+            LOG.info("Sync from {}: {} modules ({} MB) downloaded after {} ms", base, modules, bytes.get() / 1_000_000,
+                    elapsedMs());
+        }
+    }
+
+    private long elapsedMs() {
+        return (System.nanoTime() - started) / 1_000_000;
     }
 
     /** Deletes the partial files of modules now in the blob store. */
