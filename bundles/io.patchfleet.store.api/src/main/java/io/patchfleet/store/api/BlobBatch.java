@@ -12,9 +12,12 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p>Each {@link #put} and {@link #adopt} works as the {@link BlobStore} method of the same name
  * (checked, content forced to disk, atomic rename) except that the folders holding the new names
- * are not synced yet: a blob is complete and visible to {@link BlobStore#open} when the call
+ * are not synced yet: a blob is complete and visible to {@link BlobStore#open} when {@code put}
  * returns, survives {@code kill -9}, but after a power loss before {@link #commit()} its name may
- * be missing (never present with partial content). {@link #commit()} syncs every folder the
+ * be missing (never present with partial content). {@code adopt} checks the file (digest, length)
+ * before it returns, and may force and rename it later, in the background: the blob is visible
+ * when {@link #commit()} returns at the latest; until it is, the file stays at its path (after a
+ * {@code kill -9} it is there to be adopted again), and the caller must leave it alone. {@link #commit()} syncs every folder the
  * batch changed, once each (storing 1,000 blobs synced up to 3,000 folders one by one), and only
  * then are the blobs durable. Callers that make blobs visible through a database row must call
  * {@link #commit()} before that row's commit; a batch never committed leaves at most complete
@@ -31,7 +34,10 @@ public interface BlobBatch {
     /** {@link BlobStore#put}, durable only after {@link #commit()}. */
     BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException;
 
-    /** {@link BlobStore#adopt}, durable only after {@link #commit()}. */
+    /**
+     * {@link BlobStore#adopt}, checked when it returns (a wrong file is refused then and left where
+     * it is), in the store and durable only after {@link #commit()}.
+     */
     BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException;
 
     /**
@@ -45,10 +51,11 @@ public interface BlobBatch {
     void keep(Sha256 sha256) throws StoreException;
 
     /**
-     * Syncs every folder that this batch's writes changed, once each.
+     * Finishes every adoption (content forced, renamed into place), then syncs every folder that
+     * this batch's writes changed, once each.
      *
-     * @throws StoreException {@link StoreException.Reason#UNAVAILABLE} if a folder cannot be
-     *     synced: the blobs are then not known to be durable
+     * @throws StoreException {@link StoreException.Reason#UNAVAILABLE} if a file or a folder cannot
+     *     be synced: the blobs are then not known to be durable
      */
     void commit() throws StoreException;
 }

@@ -53,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * cap, forces it and renames it into place: no second copy of the bytes. <b>Batches</b> do the
  * same but collect the folders whose entries changed and sync each once at commit; a folder a
  * batch created stays in {@link #unsynced} until then, so a single {@code put} into it meanwhile
- * syncs the parents too and keeps its own promise.
+ * syncs the parents too and keeps its own promise. A batch's {@code adopt} checks the file at
+ * once and leaves the force and the rename to a pool of flusher threads ({@link #FLUSHERS}), which
+ * the commit waits for: the content is still forced before its name exists, but the caller (a
+ * sync's download thread) does not wait for the disk, and the fsyncs of many files overlap.
  */
 @Component(service = BlobStore.class, configurationPid = FsBlobStore.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -64,6 +67,8 @@ public final class FsBlobStore implements BlobStore {
     static final String TMP = ".tmp";
     private static final Logger LOG = LoggerFactory.getLogger(FsBlobStore.class);
     private static final int BUFFER = 256 * 1024;
+    /** How long a batch's commit waits for its files to reach the disk (a bound, not an expectation). */
+    static final long COMMIT_WAIT_MINUTES = 30;
 
     @ObjectClassDefinition(name = "Patchfleet blob store", description = "Where patch modules and other blobs are kept")
     public @interface Config {
@@ -75,6 +80,16 @@ public final class FsBlobStore implements BlobStore {
     private final Path tmp;
     /** Syncs a folder (fsync); a test counts the calls. */
     private final DirectorySync directorySync;
+    /** Forces a file's content to disk; a test checks the order (content before name). */
+    private final FileSync fileSync;
+    /**
+     * Forces and renames a batch's adopted files in the background, {@value #FLUSHERS} at a time:
+     * the download that produced the next file need not wait for this one's fsync, and concurrent
+     * fsyncs let the file system write them in fewer journal commits (BENCHMARKS.md, sync). Its
+     * threads end when idle.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor flusher;
+    static final int FLUSHERS = 8;
     /** Folders a batch created whose own entry is not durable yet (its commit pending). */
     private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
 
@@ -95,9 +110,27 @@ public final class FsBlobStore implements BlobStore {
     }
 
     FsBlobStore(Path root, DirectorySync directorySync) throws IOException {
+        this(root, directorySync, FsBlobStore::forceFile);
+    }
+
+    /** How a file's content is forced to disk (fsync); a test checks when it happens. */
+    @FunctionalInterface
+    interface FileSync {
+        void sync(Path file) throws IOException;
+    }
+
+    FsBlobStore(Path root, DirectorySync directorySync, FileSync fileSync) throws IOException {
         this.directorySync = directorySync;
+        this.fileSync = fileSync;
         this.root = root.toAbsolutePath().normalize();
         this.tmp = this.root.resolve(TMP);
+        this.flusher = new java.util.concurrent.ThreadPoolExecutor(FLUSHERS, FLUSHERS, 5, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "patchfleet-blob-flush");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.flusher.allowCoreThreadTimeOut(true);
         Files.createDirectories(tmp);
         int removed = 0;
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmp)) {
@@ -205,6 +238,12 @@ public final class FsBlobStore implements BlobStore {
      * same checks as {@link #put} without writing the bytes a second time (BENCHMARKS.md, sync).
      */
     private BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength, Set<Path> pending) throws StoreException {
+        BlobInfo info = checkFile(file, expected, maxLength);
+        return install(file, info, maxLength, pending);
+    }
+
+    /** Reads a file once: its digest (checked against {@code expected}) and length (capped). */
+    private BlobInfo checkFile(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(expected, "expected");
         if (maxLength < 0) {
@@ -212,41 +251,55 @@ public final class FsBlobStore implements BlobStore {
         }
         MessageDigest digest = Sha256.newDigest();
         long length = 0;
-        try {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                if (ch.size() > maxLength) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (ch.size() > maxLength) {
+                throw new StoreException(Reason.LIMIT, "blob larger than " + maxLength + " bytes");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+            int n;
+            while ((n = ch.read(buffer)) >= 0) {
+                length += n;
+                if (length > maxLength) {
                     throw new StoreException(Reason.LIMIT, "blob larger than " + maxLength + " bytes");
                 }
-                ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
-                int n;
-                while ((n = ch.read(buffer)) >= 0) {
-                    length += n;
-                    if (length > maxLength) {
-                        throw new StoreException(Reason.LIMIT, "blob larger than " + maxLength + " bytes");
-                    }
-                    buffer.flip();
-                    digest.update(buffer);
-                    buffer.clear();
-                }
-                // The content must be on disk before a digest name can point at it: after a power loss a
-                // name with missing content would be taken for a stored blob and never fetched again.
-                ch.force(true);
+                buffer.flip();
+                digest.update(buffer);
+                buffer.clear();
             }
-            Sha256 actual = check(Sha256.ofDigest(digest.digest()), expected);
+        } catch (IOException e) {
+            throw new StoreException(Reason.UNAVAILABLE, "cannot read blob file " + file + ": " + e.getMessage(), e);
+        }
+        return new BlobInfo(check(Sha256.ofDigest(digest.digest()), expected), length);
+    }
+
+    /** Forces a checked file to disk and renames it into place (or copies it, from another file system). */
+    private BlobInfo install(Path file, BlobInfo info, long maxLength, Set<Path> pending) throws StoreException {
+        try {
+            // The content must be on disk before a digest name can point at it: after a power loss a
+            // name with missing content would be taken for a stored blob and never fetched again.
+            if (!Files.exists(path(info.sha256()))) {
+                fileSync.sync(file);
+            }
             try {
-                place(file, actual, pending);
+                place(file, info.sha256(), pending);
             } catch (AtomicMoveNotSupportedException e) {
                 // Another file system than the store's (a configured blob directory elsewhere): copy.
                 BlobInfo copied;
                 try (InputStream in = Files.newInputStream(file)) {
-                    copied = put(in, Optional.of(actual), maxLength, pending);
+                    copied = put(in, Optional.of(info.sha256()), maxLength, pending);
                 }
                 Files.deleteIfExists(file);
                 return copied;
             }
-            return new BlobInfo(actual, length);
+            return info;
         } catch (IOException e) {
             throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void forceFile(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
         }
     }
 
@@ -323,9 +376,34 @@ public final class FsBlobStore implements BlobStore {
             return FsBlobStore.this.put(in, expected, maxLength, pending);
         }
 
+        /** Forces and renames of {@link #adopt} still running; their first failure, kept for every commit. */
+        private final java.util.Queue<java.util.concurrent.Future<?>> staged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private volatile StoreException failed;
+
+        /**
+         * Checks the file now (digest, length: a wrong file is refused here, left where it is) and
+         * forces and renames it in the background ({@link #flusher}); {@link #commit()} waits for
+         * that. Until then the file stays at its path, not yet named in the store: after a
+         * {@code kill -9} or a power loss it is there to be checked and adopted again, never a
+         * digest name with content that did not reach the disk.
+         */
         @Override
         public BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
-            return FsBlobStore.this.adopt(file, expected, maxLength, pending);
+            BlobInfo info = checkFile(file, expected, maxLength);
+            staged.add(flusher.submit(() -> {
+                try {
+                    install(file, info, maxLength, pending);
+                } catch (StoreException | RuntimeException e) {
+                    StoreException se = e instanceof StoreException s ? s
+                            : new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + file + ": " + e, e);
+                    if (failed == null) {
+                        failed = se;
+                    }
+                    throw se;
+                }
+                return null;
+            }));
+            return info;
         }
 
         @Override
@@ -340,6 +418,23 @@ public final class FsBlobStore implements BlobStore {
 
         @Override
         public void commit() throws StoreException {
+            // First every adopted file forced and named (their folders join the pending set as they are).
+            for (java.util.concurrent.Future<?> f; (f = staged.peek()) != null; staged.remove(f)) {
+                try {
+                    f.get(COMMIT_WAIT_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // reported below through 'failed'
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new StoreException(Reason.UNAVAILABLE, "blob files not forced to disk within " + COMMIT_WAIT_MINUTES
+                            + " minutes", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(Reason.UNAVAILABLE, "interrupted while forcing blob files to disk", e);
+                }
+            }
+            if (failed != null) {
+                throw failed;
+            }
             // Order does not matter: each sync makes the entries in that folder durable, and every
             // folder created by the batch is in the set with its parent.
             List<Path> dirs = new ArrayList<>(pending);

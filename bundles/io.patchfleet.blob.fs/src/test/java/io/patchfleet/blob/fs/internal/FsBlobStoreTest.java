@@ -320,13 +320,16 @@ class FsBlobStoreTest {
                 batch.adopt(download(root.resolve("partial"), data), Optional.of(sha), data.length);
             } else {
                 batch.put(new ByteArrayInputStream(data), Optional.of(sha), data.length);
+                assertTrue(store.exists(sha), "a put is visible in the store at once");
             }
             stored.add(sha);
-            assertTrue(store.exists(sha), "visible in the store at once");
         }
         assertTrue(synced.isEmpty(), "no folder synced before the commit: " + synced);
 
         batch.commit();
+        for (Sha256 sha : stored) {
+            assertTrue(store.exists(sha), "every blob in the store once the commit returned: " + sha);
+        }
 
         java.util.Set<Path> expected = new java.util.HashSet<>();
         for (Sha256 sha : stored) {
@@ -381,5 +384,79 @@ class FsBlobStoreTest {
                 new java.util.HashSet<>(synced));
         StoreException e = assertThrows(StoreException.class, () -> next.keep(Sha256.digestOf(content(10, 13))));
         assertEquals(StoreException.Reason.NOT_FOUND, e.reason());
+    }
+
+    // ---- a batch's adoptions: forced and renamed in the background, finished by the commit
+
+    @Test
+    void aBatchAdoptForcesEachFilesContentBeforeItsNameExists() throws Exception {
+        java.util.Map<Path, Boolean> namedWhenForced = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.Map<Path, Sha256> shaOf = new java.util.concurrent.ConcurrentHashMap<>();
+        FsBlobStore[] holder = new FsBlobStore[1];
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), d -> { }, f -> {
+            namedWhenForced.put(f, Files.exists(holder[0].path(shaOf.get(f))));
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ)) {
+                ch.force(true);
+            }
+        });
+        holder[0] = store;
+        BlobBatch batch = store.batch();
+        List<Path> files = new ArrayList<>();
+        List<Sha256> shas = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            byte[] data = content(20_000 + i, 500 + i);
+            Path file = download(root.resolve("partial"), data);
+            shaOf.put(file, Sha256.digestOf(data));
+            assertEquals(new BlobInfo(Sha256.digestOf(data), data.length), batch.adopt(file, Optional.of(Sha256.digestOf(data)),
+                    data.length), "checked and answered at once");
+            files.add(file);
+            shas.add(Sha256.digestOf(data));
+        }
+
+        batch.commit();
+
+        assertEquals(new java.util.HashSet<>(files), namedWhenForced.keySet(), "every adopted file forced, before the commit returned");
+        assertFalse(namedWhenForced.containsValue(true), "never a name before its content was forced: " + namedWhenForced);
+        for (int i = 0; i < files.size(); i++) {
+            assertFalse(Files.exists(files.get(i)), "moved into the store");
+            assertEquals(20_000 + i, Files.size(store.path(shas.get(i))));
+        }
+    }
+
+    @Test
+    void aBatchWhoseFileCannotBeForcedFailsItsCommitAndNamesNothing() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), d -> { }, f -> {
+            throw new java.io.IOException("simulated disk error");
+        });
+        byte[] data = content(5_000, 41);
+        Sha256 sha = Sha256.digestOf(data);
+        Path file = download(root.resolve("partial"), data);
+        BlobBatch batch = store.batch();
+        batch.adopt(file, Optional.of(sha), data.length);
+
+        StoreException e = assertThrows(StoreException.class, batch::commit);
+        assertEquals(StoreException.Reason.UNAVAILABLE, e.reason());
+        assertTrue(e.getMessage().contains("simulated disk error"), e.getMessage());
+        assertFalse(store.exists(sha), "not named: its content is not known to be on disk");
+        assertArrayEquals(data, Files.readAllBytes(file), "left where it was, to be adopted again");
+        assertThrows(StoreException.class, batch::commit, "and a second commit does not pretend otherwise");
+    }
+
+    @Test
+    void aBatchRefusesAWrongFileAtOnceAndLeavesItWhereItWas() throws Exception {
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"));
+        byte[] data = content(5_000, 42);
+        Path file = download(root.resolve("partial"), data);
+        BlobBatch batch = store.batch();
+        Sha256 claimed = Sha256.digestOf(content(5_000, 43));
+        StoreException e = assertThrows(StoreException.class, () -> batch.adopt(file, Optional.of(claimed), data.length));
+        assertEquals(StoreException.Reason.DIGEST_MISMATCH, e.reason());
+        StoreException limit = assertThrows(StoreException.class,
+                () -> batch.adopt(file, Optional.of(Sha256.digestOf(data)), data.length - 1));
+        assertEquals(StoreException.Reason.LIMIT, limit.reason());
+        batch.commit();
+        assertTrue(Files.exists(file));
+        assertFalse(store.exists(claimed));
+        assertFalse(store.exists(Sha256.digestOf(data)));
     }
 }

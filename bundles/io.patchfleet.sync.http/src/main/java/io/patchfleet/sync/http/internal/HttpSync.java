@@ -151,7 +151,6 @@ public final class HttpSync implements SyncService {
     private final UpstreamReporter reporter;
     private final Path syncDir;
     private final ScheduledExecutorService runner;
-    private final ScheduledExecutorService watchdog;
     private final List<ServiceRegistration<Route>> registrations = new ArrayList<>();
     private volatile Config config;
     private ScheduledFuture<?> schedule;
@@ -190,7 +189,6 @@ public final class HttpSync implements SyncService {
         this.syncDir = syncDir;
         this.status = loadStatus(syncDir.resolve("status.json"));
         this.runner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "patchfleet-sync"));
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "patchfleet-sync-watchdog"));
         configure(config);
     }
 
@@ -231,7 +229,6 @@ public final class HttpSync implements SyncService {
             }
         }
         runner.shutdownNow();
-        watchdog.shutdownNow();
     }
 
     @Override
@@ -314,12 +311,25 @@ public final class HttpSync implements SyncService {
         }
         LOG.info("Sync run {} from {} started", run, c.upstream_url());
         try {
-            source.step = "listing";
             String listingKey = c.upstream_url() + "|" + c.token();
             HttpUpstream.Listing previous = listingKey.equals(lastListingKey) ? lastListing : null;
-            HttpUpstream.Listing listing = source.loadListing(Optional.ofNullable(previous));
+            TrustAnchor anchor = anchor(c);
             source.step = "metadata";
-            MirrorResult result = mirror.update(source, anchor(c));
+            // The listing is asked for while the TUF requests go on (one round trip fewer one after the
+            // other); the mirror reads it only once the timestamp is verified (HttpUpstream#startListing).
+            source.startListing(Optional.ofNullable(previous));
+            MirrorResult result;
+            try {
+                result = mirror.update(source, anchor);
+            } catch (SyncException e) {
+                // A failed listing (a refused token, say) is the cause to report, not the mirror's view of it.
+                Optional<IOException> listingFailure = source.listingFailure();
+                if (listingFailure.isPresent()) {
+                    throw listingFailure.get();
+                }
+                throw e;
+            }
+            HttpUpstream.Listing listing = source.awaitListing();
             source.step = "catalog";
             int[] changes = applyCatalog(c, source, result);
             source.cleanUp(hex -> {
@@ -463,7 +473,7 @@ public final class HttpSync implements SyncService {
             throw new IllegalArgumentException("no sync token configured (" + PID + ".cfg: token)");
         }
         return new HttpUpstream(client(c, base), base, c.token().trim(), Duration.ofSeconds(c.read_timeout_seconds()),
-                syncDir.resolve("partial"), watchdog,
+                syncDir.resolve("partial"),
                 SyncFilter.of(c.architectures(), c.flavours(), c.min_kernel_version(), c.kernel_series()), r -> {
                     try {
                         return catalog.find(r.kernel(), r.version()).isPresent();

@@ -3,6 +3,8 @@ package io.patchfleet.sync.http.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -55,7 +55,6 @@ final class HttpUpstream implements MirrorSource {
     private final String token;
     private final Duration readTimeout;
     private final Path partialDir;
-    private final ScheduledExecutorService watchdog;
     private final SyncFilter filter;
     private final java.util.function.Predicate<PatchRelease> haveLocally;
     private final int parallelism;
@@ -63,13 +62,17 @@ final class HttpUpstream implements MirrorSource {
     final AtomicLong metadataBytes = new AtomicLong();
     final AtomicLong blobs = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpUpstream.class);
+    /** When this run's source was made, for the progress lines of a long download. */
+    private final long started = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean modulesStarted = new java.util.concurrent.atomic.AtomicBoolean();
     volatile String step = "metadata";
-    private Map<String, Listed> listed;
-    private List<Listed> withdrawn = List.of();
-    private String listingEtag = "";
+    private volatile Map<String, Listed> listed;
+    private volatile List<Listed> withdrawn = List.of();
+    private volatile String listingEtag = "";
 
     HttpUpstream(HttpClient http, URI base, String token, Duration readTimeout, Path partialDir,
-            ScheduledExecutorService watchdog, SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally,
+            SyncFilter filter, java.util.function.Predicate<PatchRelease> haveLocally,
             int parallelism) {
         this.parallelism = Math.max(1, parallelism);
         this.http = http;
@@ -77,7 +80,6 @@ final class HttpUpstream implements MirrorSource {
         this.token = token;
         this.readTimeout = readTimeout;
         this.partialDir = partialDir;
-        this.watchdog = watchdog;
         this.filter = filter;
         this.haveLocally = haveLocally;
     }
@@ -126,20 +128,92 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
+    /** The listing asked for by {@link #startListing}, until {@link #awaitListing} takes it. */
+    private volatile java.util.concurrent.CompletableFuture<Listing> pendingListing;
+
+    /**
+     * Asks for the release listing on its own thread while the caller goes on with the TUF
+     * requests: a no-change sync is three small requests, and one fewer of them one after the
+     * other is a round trip less (BENCHMARKS.md, sync). The listing is only <em>read</em> through
+     * {@link #awaitListing}, {@link #listed}, {@link #withdrawn}, {@link #wantsRelease} and
+     * {@link #selectionKey}, which the mirror calls only after it verified the timestamp (and
+     * the rest of the TUF chain it needs); nothing acts on it before.
+     */
+    void startListing(Optional<Listing> previous) {
+        java.util.concurrent.CompletableFuture<Listing> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(loadListing(previous));
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }, "patchfleet-sync-listing");
+        t.setDaemon(true);
+        pendingListing = f;
+        t.start();
+    }
+
+    /**
+     * The listing {@link #startListing} asked for, waiting for it if needed (bounded: the
+     * request's own timeouts, and twice the read timeout here in case the body trickles).
+     *
+     * @throws IOException as {@link #loadListing} would have
+     */
+    synchronized Listing awaitListing() throws IOException {
+        java.util.concurrent.CompletableFuture<Listing> f = pendingListing;
+        if (f == null) {
+            return new Listing(listingEtag, listed(), withdrawn);
+        }
+        Listing l = await(f, "the release listing"); // a failure stays pending: every later call reports it
+        pendingListing = null;
+        return l;
+    }
+
+    /**
+     * The listing's failure, if {@link #startListing}'s request failed: the run reports it (its
+     * reason, e.g. a refused token) rather than what the mirror made of the unchecked wrapper.
+     */
+    Optional<IOException> listingFailure() {
+        java.util.concurrent.CompletableFuture<Listing> f = pendingListing;
+        if (f == null || !f.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        try {
+            awaitListing();
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(e);
+        }
+    }
+
+    /** {@link #awaitListing} for the {@link MirrorSource} methods, which cannot throw {@link IOException}. */
+    private void listingReady() {
+        if (pendingListing != null) {
+            try {
+                awaitListing();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e.getMessage(), e);
+            }
+        }
+    }
+
     /**
      * The upstream, the filters and the listing's ETag: the same key means the same releases
      * wanted (no ETag: unknown, so the mirror walks everything).
      */
     @Override
     public Optional<String> selectionKey() {
+        listingReady();
         return listingEtag.isEmpty() ? Optional.empty() : Optional.of(base + "|" + filter + "|" + listingEtag);
     }
 
     Map<String, Listed> listed() {
+        listingReady();
         return listed == null ? Map.of() : listed;
     }
 
     List<Listed> withdrawn() {
+        listingReady();
         return withdrawn;
     }
 
@@ -159,6 +233,7 @@ final class HttpUpstream implements MirrorSource {
         if (!filter.accepts(release.kernel())) {
             return false;
         }
+        listingReady();
         if (release.revoked()) {
             // A revoked release travels only to revoke what this server has: never download it.
             return haveLocally.test(release);
@@ -173,6 +248,77 @@ final class HttpUpstream implements MirrorSource {
 
     @Override
     public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> prefetched = prefetch.remove(fileName);
+        if (prefetched == null && ROOT_FILE.matcher(fileName).matches() && prefetch.isEmpty() && !timestampPrefetched) {
+            // A client update asks for the next root first, then the timestamp: ask for both at once.
+            timestampPrefetched = true;
+            prefetch.put(TIMESTAMP, startFetch(TIMESTAMP, PREFETCH_MAX));
+        }
+        Optional<byte[]> content;
+        if (prefetched != null) {
+            content = await(prefetched, fileName);
+            if (content.isPresent() && content.get().length > maxLength) {
+                throw new IOException("the upstream sent more than " + maxLength + " bytes");
+            }
+        } else {
+            content = fetchBytes(fileName, maxLength);
+        }
+        if (content.isEmpty()) {
+            return Optional.empty();
+        }
+        metadataFiles.incrementAndGet();
+        metadataBytes.addAndGet(content.get().length);
+        return Optional.of(new MetadataFile(fileName, content.get()));
+    }
+
+    private static final java.util.regex.Pattern ROOT_FILE = java.util.regex.Pattern.compile("\\d+\\.root\\.json");
+    private static final String TIMESTAMP = "timestamp.json";
+    /** Bound of a prefetched file before the verifier says its own (then checked against that). */
+    static final long PREFETCH_MAX = 16L * 1024 * 1024;
+    /**
+     * Metadata asked for ahead of the verifier: {@code timestamp.json} while the verifier asks
+     * whether a newer root exists (a no-change sync: two round trips at once instead of one after
+     * the other). Only the request is early: the bytes go to the verifier when it asks for that
+     * file, and are verified as if fetched then (TUF's order of verification is unchanged: root
+     * first, then the timestamp with the root the verifier ends up trusting).
+     */
+    private final Map<String, java.util.concurrent.CompletableFuture<Optional<byte[]>>> prefetch =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean timestampPrefetched;
+
+    private java.util.concurrent.CompletableFuture<Optional<byte[]>> startFetch(String fileName, long maxLength) {
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(fetchBytes(fileName, maxLength));
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }, "patchfleet-sync-prefetch");
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
+    private <T> T await(java.util.concurrent.CompletableFuture<T> f, String what) throws IOException {
+        try {
+            return f.get(readTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + what);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            throw new HttpTimeoutException(what + " from " + base + " took more than " + (readTimeout.toSeconds() * 2 + 1) + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(what + " from " + base + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** A metadata file's bytes; empty if the upstream has no such file (404). */
+    private Optional<byte[]> fetchBytes(String fileName, long maxLength) throws IOException {
         HttpResponse<InputStream> r = send("/v1/sync/metadata/" + fileName, Optional.empty());
         try (InputStream in = r.body()) {
             if (r.statusCode() == 404) {
@@ -181,16 +327,14 @@ final class HttpUpstream implements MirrorSource {
             if (r.statusCode() != 200) {
                 throw failure(r.statusCode(), fileName);
             }
-            byte[] content = bounded(in, maxLength);
-            metadataFiles.incrementAndGet();
-            metadataBytes.addAndGet(content.length);
-            return Optional.of(new MetadataFile(fileName, content));
+            return Optional.of(bounded(in, maxLength));
         }
     }
 
     @Override
     public InputStream openTarget(VerifiedTarget target) throws IOException {
         step = "modules";
+        modulesStarting();
         PatchRelease release = target.patch().orElseThrow();
         String sha = release.sha256().hex();
         Files.createDirectories(partialDir);
@@ -222,7 +366,7 @@ final class HttpUpstream implements MirrorSource {
             throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
                     "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
         }
-        blobs.incrementAndGet();
+        progress(blobs.incrementAndGet());
         return Files.newInputStream(part);
     }
 
@@ -237,6 +381,7 @@ final class HttpUpstream implements MirrorSource {
     @Override
     public Optional<Path> targetFile(VerifiedTarget target) throws IOException {
         step = "modules";
+        modulesStarting();
         PatchRelease release = target.patch().orElseThrow();
         String sha = release.sha256().hex();
         Files.createDirectories(partialDir);
@@ -261,8 +406,27 @@ final class HttpUpstream implements MirrorSource {
                 download(sha, part, 0, target.length(), false); // the kept part was bad: once more from the start
             }
         }
-        blobs.incrementAndGet();
+        progress(blobs.incrementAndGet());
         return Optional.of(part);
+    }
+
+    /** The first module's start, and every 100th module: a long transfer says how far it is, in the log. */
+    private void modulesStarting() {
+        if (modulesStarted.compareAndSet(false, true)) {
+            LOG.info("Sync from {}: metadata verified after {} ms; downloading modules, {} at a time", base, elapsedMs(),
+                    parallelism);
+        }
+    }
+
+    private void progress(long modules) {
+        if (modules % 100 == 0) {
+            LOG.info("Sync from {}: {} modules ({} MB) downloaded after {} ms", base, modules, bytes.get() / 1_000_000,
+                    elapsedMs());
+        }
+    }
+
+    private long elapsedMs() {
+        return (System.nanoTime() - started) / 1_000_000;
     }
 
     /** Deletes the partial files of modules now in the blob store. */
@@ -280,187 +444,113 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
+    /** Read size of a module body: large reads go from the socket straight into the array (no buffering). */
+    static final int DOWNLOAD_BUFFER = 512 * 1024;
+
     /**
-     * Downloads a module into its part file, resuming at {@code have} with a Range request. The
-     * body is written into the file by the HTTP client's own threads as it arrives ({@link ToFile}):
-     * no stream between them, no copy into an intermediate array and no thread hand-off per chunk,
-     * which was most of a download thread's waiting on a loaded machine (BENCHMARKS.md, sync).
+     * Downloads a module into its part file, resuming at {@code have} with a {@code Range}
+     * request: one blocking {@link HttpURLConnection} read loop on the calling (download) thread,
+     * {@value #DOWNLOAD_BUFFER}-byte reads straight from the socket into one array and from there
+     * into the file. The JDK {@code java.net.http} client used before moved each body in 16 KiB
+     * heap buffers through its selector thread and a subscriber: most of the on-prem server's CPU
+     * per GB (async-profiler, BENCHMARKS.md, sync). What stays the same: the proxy (the client's
+     * {@link java.net.ProxySelector}), the connect timeout, no redirects, the same headers; the
+     * body is bounded by the signed length; a stall of {@code readTimeout} (no byte arrived, for
+     * the answer to start or within the body) fails the download, through the socket's read
+     * timeout: the stall watchdog the asynchronous client needed is gone (it cannot end a
+     * blocking read anyway: {@link HttpURLConnection#disconnect} waits for the read's lock). An
+     * interrupted download thread stops at its next read, or at the latest after
+     * {@code readTimeout} when the upstream sends nothing; it never writes after the interrupt.
      *
      * @param hash whether to compute the SHA-256 on the way in
      * @return the SHA-256 of the whole file if asked for and downloaded from its first byte, else {@code null}
      */
     private java.security.MessageDigest download(String sha, Path part, long have, long length, boolean hash)
             throws IOException {
-        Optional<String> range = have > 0 ? Optional.of("bytes=" + have + "-") : Optional.empty();
-        AtomicLong lastProgress = new AtomicLong(System.nanoTime());
-        java.util.concurrent.atomic.AtomicReference<ToFile> sink = new java.util.concurrent.atomic.AtomicReference<>();
-        HttpResponse.BodyHandler<Void> handler = info -> {
-            if (info.statusCode() != 200 && info.statusCode() != 206) {
-                return HttpResponse.BodySubscribers.replacing(null); // an error: its body is not kept
-            }
-            boolean append = info.statusCode() == 206;
-            long from = append ? have : 0;
-            ToFile t = new ToFile(part, append, length - from,
-                    hash && from == 0 ? io.patchfleet.model.Sha256.newDigest() : null, lastProgress);
-            sink.set(t);
-            return t;
-        };
-        java.util.concurrent.CompletableFuture<HttpResponse<Void>> response = http.sendAsync(
-                request("/v1/sync/blobs/" + sha, range, Optional.empty()), handler);
-        ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
-            ToFile t = sink.get(); // until the headers arrive, the request's own timeout bounds the wait
-            if (t != null && System.nanoTime() - lastProgress.get() > readTimeout.toNanos()) {
-                t.abort(new HttpTimeoutException("module " + sha + ": no data from the upstream for "
-                        + readTimeout.toSeconds() + " s"));
-            }
-        }, 1, 1, TimeUnit.SECONDS);
-        HttpResponse<Void> r;
+        URI uri = base.resolve("/v1/sync/blobs/" + sha);
+        HttpURLConnection c = open(uri);
+        if (have > 0) {
+            c.setRequestProperty("Range", "bytes=" + have + "-");
+        }
+        boolean reusable = false;
         try {
-            r = response.get();
-        } catch (InterruptedException e) {
-            response.cancel(true);
-            ToFile t = sink.get();
-            if (t != null) {
-                t.abort(new java.io.InterruptedIOException("interrupted"));
+            int status = c.getResponseCode();
+            if (status != 200 && status != 206) {
+                throw failure(status, "module " + sha);
             }
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while downloading module " + sha);
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io; // the kept bytes stay: the next run resumes from there with a Range request
+            boolean append = status == 206;
+            if (append && !String.valueOf(c.getHeaderField("Content-Range")).startsWith("bytes " + have + "-")) {
+                String message = "the upstream answered a resume of module " + sha + " from byte " + have + " with "
+                        + c.getHeaderField("Content-Range");
+                throw new IOException(message, new SyncException(SyncException.Reason.PROTOCOL, message));
             }
-            throw new IOException("module " + sha + ": " + cause, cause);
-        } finally {
-            guard.cancel(false);
-        }
-        if (r.statusCode() != 200 && r.statusCode() != 206) {
-            throw failure(r.statusCode(), "module " + sha);
-        }
-        // No fsync here: the bytes are checked against the signed digest by the blob store, which
-        // forces them to disk before it names them; after kill -9 the page cache still holds them,
-        // and a part damaged by a power loss fails that check and is fetched again.
-        return sink.get().digest;
-    }
-
-    /**
-     * A response body written into a part file as it arrives, at most {@code remaining} bytes.
-     * Ends with the body (short of {@code remaining}: an error, the bytes kept for a resume), or
-     * with {@link #abort} from the stall watchdog.
-     */
-    private final class ToFile implements HttpResponse.BodySubscriber<Void> {
-        private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        private final Path part;
-        private final boolean append;
-        private final AtomicLong lastProgress;
-        final java.security.MessageDigest digest;
-        private long remaining;
-        private volatile java.util.concurrent.Flow.Subscription subscription;
-        private volatile java.nio.channels.FileChannel out;
-
-        ToFile(Path part, boolean append, long remaining, java.security.MessageDigest digest, AtomicLong lastProgress) {
-            this.part = part;
-            this.append = append;
-            this.remaining = remaining;
-            this.digest = digest;
-            this.lastProgress = lastProgress;
-        }
-
-        @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
-            subscription = s;
-            try {
-                out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-            } catch (IOException e) {
-                abort(e);
-                return;
-            }
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(List<java.nio.ByteBuffer> items) {
-            if (done.isDone()) {
-                return;
-            }
-            try {
-                for (java.nio.ByteBuffer b : items) {
-                    if (!b.hasRemaining()) {
-                        continue;
+            long from = append ? have : 0;
+            long remaining = length - from;
+            java.security.MessageDigest digest = hash && from == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
+            byte[] buffer = new byte[DOWNLOAD_BUFFER];
+            try (InputStream in = c.getInputStream();
+                    java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                while (remaining > 0) {
+                    int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+                    if (n < 0) {
+                        throw new IOException("the upstream closed the connection with " + remaining
+                                + " bytes of module " + sha + " to go; the download resumes at the next sync");
                     }
-                    if (remaining == 0) {
-                        // More than the signed length: stop reading, as the stream version did.
-                        subscription.cancel();
-                        finish();
-                        return;
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new java.io.InterruptedIOException("interrupted while downloading module " + sha);
                     }
-                    if (b.remaining() > remaining) {
-                        b.limit(b.position() + (int) remaining);
-                    }
-                    int n = b.remaining();
                     if (digest != null) {
-                        digest.update(b.duplicate());
+                        digest.update(buffer, 0, n);
                     }
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer, 0, n);
                     while (b.hasRemaining()) {
                         out.write(b);
                     }
                     remaining -= n;
                     bytes.addAndGet(n);
                 }
-                lastProgress.set(System.nanoTime());
-                subscription.request(1);
-            } catch (IOException e) {
-                abort(e);
+                // The signed length is written; a body announced longer is not read on (nor its connection reused).
+                reusable = c.getContentLengthLong() == length - from;
+            }
+            // No fsync here: the bytes are checked against the signed digest by the blob store, which
+            // forces them to disk before it names them; after kill -9 the page cache still holds them,
+            // and a part damaged by a power loss fails that check and is fetched again.
+            return digest;
+        } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted() && e.getClass() != java.io.InterruptedIOException.class) {
+                throw new java.io.InterruptedIOException("interrupted while downloading module " + sha);
+            }
+            if (e instanceof java.net.SocketTimeoutException) {
+                throw new HttpTimeoutException("module " + sha + ": no data from the upstream for " + readTimeout.toSeconds()
+                        + " s; the download resumes at the next sync");
+            }
+            throw e; // the kept bytes stay: the next run resumes from there with a Range request
+        } finally {
+            if (!reusable) {
+                c.disconnect();
             }
         }
+    }
 
-        @Override
-        public void onError(Throwable t) {
-            close();
-            done.completeExceptionally(t);
+    /**
+     * A connection for a module body with the HTTP client's settings: its proxy, connect timeout,
+     * TLS context, no redirects; the read timeout bounds every wait for bytes (the answer's start
+     * and each read after). Connections are kept alive between modules ({@code http.keepAlive}).
+     */
+    private HttpURLConnection open(URI uri) throws IOException {
+        Proxy proxy = http.proxy().map(s -> s.select(uri)).filter(l -> !l.isEmpty()).map(l -> l.get(0)).orElse(Proxy.NO_PROXY);
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(proxy);
+        if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+            https.setSSLSocketFactory(http.sslContext().getSocketFactory()); // host name verification stays on
         }
-
-        @Override
-        public void onComplete() {
-            if (remaining > 0) {
-                close();
-                done.completeExceptionally(new IOException("the upstream closed the connection with " + remaining
-                        + " bytes to go; the download resumes at the next sync"));
-            } else {
-                finish();
-            }
-        }
-
-        private void finish() {
-            close();
-            done.complete(null);
-        }
-
-        void abort(IOException e) {
-            java.util.concurrent.Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
-            close();
-            done.completeExceptionally(e);
-        }
-
-        private synchronized void close() {
-            if (out != null) {
-                try {
-                    out.close();
-                } catch (IOException ignored) {
-                    // the download fails or is complete either way
-                }
-                out = null;
-            }
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<Void> getBody() {
-            return done;
-        }
+        c.setInstanceFollowRedirects(false);
+        c.setUseCaches(false);
+        c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, http.connectTimeout().orElse(readTimeout).toMillis()));
+        c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
+        c.setRequestProperty("Authorization", "Bearer " + token);
+        c.setRequestProperty("User-Agent", "patchfleet-sync");
+        return c;
     }
 
     private HttpResponse<InputStream> send(String path, Optional<String> range) throws IOException {

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +46,6 @@ class HttpUpstreamTest {
     @TempDir
     Path dir;
     HttpServer server;
-    ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
     final List<String> ranges = new CopyOnWriteArrayList<>();
     volatile byte[] served;
     volatile String mode = "ok";
@@ -65,6 +63,8 @@ class HttpUpstreamTest {
         target = new VerifiedTarget(name, module.length, Map.of("sha256", sha.hex()), Optional.of(release));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/v1/sync/blobs/", this::blob);
+        server.createContext("/v1/sync/releases", this::releases);
+        server.createContext("/v1/sync/metadata/", this::metadata);
         server.setExecutor(Executors.newCachedThreadPool());
         server.start();
     }
@@ -72,7 +72,6 @@ class HttpUpstreamTest {
     @AfterEach
     void stop() {
         server.stop(0);
-        watchdog.shutdownNow();
     }
 
     private void blob(HttpExchange ex) throws IOException {
@@ -85,7 +84,8 @@ class HttpUpstreamTest {
         }
         byte[] body = served;
         int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
-        ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+        ex.getResponseHeaders().add("Content-Range", "bytes " + ("badrange".equals(mode) ? 0 : from) + "-" + (body.length - 1)
+                + "/" + body.length);
         ex.sendResponseHeaders(range == null ? 200 : 206, body.length - from);
         try (OutputStream out = ex.getResponseBody()) {
             if ("cut".equals(mode)) {
@@ -109,10 +109,67 @@ class HttpUpstreamTest {
         }
     }
 
+    /** Metadata requests have arrived: the listing handler waits for one (both in flight at once). */
+    final java.util.concurrent.CountDownLatch metadataAsked = new java.util.concurrent.CountDownLatch(1);
+
+    final List<String> metadataPaths = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch timestampAsked = new java.util.concurrent.CountDownLatch(1);
+
+    private void metadata(HttpExchange ex) throws IOException {
+        metadataAsked.countDown();
+        String file = ex.getRequestURI().getPath().substring("/v1/sync/metadata/".length());
+        metadataPaths.add(file);
+        if (file.equals("timestamp.json")) {
+            timestampAsked.countDown();
+        }
+        if (file.equals("2.root.json")) {
+            boolean together;
+            try {
+                together = timestampAsked.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                together = false;
+            }
+            ex.sendResponseHeaders(together ? 404 : 500, -1); // one after the other: the test fails on the 500
+            ex.close();
+            return;
+        }
+        byte[] body = "{\"signed\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(200, body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private void releases(HttpExchange ex) throws IOException {
+        if (!"Bearer good".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.sendResponseHeaders(401, -1);
+            ex.close();
+            return;
+        }
+        boolean together;
+        try {
+            together = metadataAsked.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            together = false;
+        }
+        if (!together) {
+            ex.sendResponseHeaders(500, -1); // asked for one after the other: the test fails on this
+            ex.close();
+            return;
+        }
+        byte[] body = ("{\"releases\":[{\"target\":\"" + target.name() + "\",\"sha256\":\"" + target.sha256().hex()
+                + "\",\"tier\":\"edge\"}],\"withdrawn\":[]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("ETag", "\"l1\"");
+        ex.sendResponseHeaders(200, body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
     private HttpUpstream upstream(String token, Duration readTimeout) {
         URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
         return new HttpUpstream(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), base, token, readTimeout,
-                dir.resolve("partial"), watchdog, SyncFilter.ALL, r -> false, 1);
+                dir.resolve("partial"), SyncFilter.ALL, r -> false, 1);
     }
 
     private static SyncException.Reason reason(IOException e) {
@@ -210,5 +267,123 @@ class HttpUpstreamTest {
         Path file = upstream("good", Duration.ofSeconds(5)).targetFile(target).orElseThrow();
         assertEquals(module.length, Files.size(file), "no byte beyond the signed length is written");
         assertArrayEquals(module, Files.readAllBytes(file));
+    }
+
+    // ---- the blocking download path (HttpURLConnection into the part file)
+
+    @Test
+    void aShortBodyIsKeptForAResumeAndNeverHandedOver() throws Exception {
+        served = java.util.Arrays.copyOf(module, 200_000); // the upstream ends the body early, cleanly
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).targetFile(target));
+        assertTrue(e.getMessage().contains("bytes of module"), e.getMessage());
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        assertEquals(200_000, Files.size(part), "the bytes that came are kept");
+
+        served = module;
+        Path file = upstream("good", Duration.ofSeconds(5)).targetFile(target).orElseThrow();
+        assertArrayEquals(module, Files.readAllBytes(file));
+        assertEquals("bytes=200000-", ranges.get(ranges.size() - 1), "resumed where the short body stopped");
+    }
+
+    @Test
+    void aResumeAnsweredFromAnotherOffsetIsRefused() throws Exception {
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, java.util.Arrays.copyOf(module, 100_000));
+        mode = "badrange"; // answers 206 but with the bytes from 0: appending them would corrupt the file
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).targetFile(target));
+        assertEquals(SyncException.Reason.PROTOCOL, reason(e));
+        assertEquals(100_000, Files.size(part), "nothing appended");
+    }
+
+    @Test
+    void aTamperedBodyIsRefusedAfterAResumeAndAFetchFromTheStart() throws Exception {
+        Path part = dir.resolve("partial").resolve(target.sha256().hex() + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, java.util.Arrays.copyOf(module, 100_000));
+        byte[] bad = module.clone();
+        bad[250_000] ^= 1; // in the part the resume fetches
+        served = bad;
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).openTarget(target));
+        assertEquals(SyncException.Reason.VERIFICATION_FAILED, reason(e), "fetched again from the start, still wrong: refused");
+        assertEquals(List.of("bytes=100000-", "null"), ranges, "resumed, then once more from the start");
+        assertFalse(Files.exists(part), "the bad bytes are not kept");
+    }
+
+    @Test
+    void anInterruptedDownloadEndsWithinTheReadTimeoutEvenWhenTheUpstreamStalls() throws Exception {
+        mode = "stall"; // 10 bytes, then nothing for 10 s
+        HttpUpstream u = upstream("good", Duration.ofSeconds(2));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                u.targetFile(target);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        Thread.sleep(500);
+        long start = System.nanoTime();
+        t.interrupt();
+        t.join(10_000);
+        assertFalse(t.isAlive(), "still blocked in the read");
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 6, "bounded by the read timeout, not the stall");
+        assertInstanceOf(java.io.InterruptedIOException.class, failure.get());
+    }
+
+    @Test
+    void aStalledBodyFailsAsATimeoutAndKeepsItsBytes() throws Exception {
+        mode = "stall";
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(1)).targetFile(target));
+        assertInstanceOf(java.net.http.HttpTimeoutException.class, e, String.valueOf(e));
+        assertTrue(e.getMessage().contains("no data from the upstream"), e.getMessage());
+        assertEquals(10, Files.size(dir.resolve("partial").resolve(target.sha256().hex() + ".part")));
+    }
+
+    // ---- the listing, asked for while the TUF requests go on
+
+    @Test
+    void theListingIsAskedForAlongsideTheMetadataAndReadOnlyWhenAwaited() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(20));
+        u.startListing(Optional.empty());
+        // The listing handler answers only once a metadata request has arrived: one after the other would fail.
+        assertTrue(u.fetch("timestamp.json", 1024).isPresent());
+        HttpUpstream.Listing listing = u.awaitListing();
+        assertEquals(Map.of(target.name(), new HttpUpstream.Listed(target.name(), target.sha256().hex(), "edge")), listing.listed());
+        assertEquals(Optional.of(u.describe() + "|" + SyncFilter.ALL + "|\"l1\""), u.selectionKey());
+        assertTrue(u.wantsRelease(target.patch().orElseThrow()));
+        assertTrue(u.listingFailure().isEmpty());
+    }
+
+    @Test
+    void aFailedListingIsReportedWithItsReasonWhereverItIsRead() {
+        HttpUpstream u = upstream("wrong", Duration.ofSeconds(5));
+        u.startListing(Optional.empty());
+        IOException e = assertThrows(IOException.class, u::awaitListing);
+        assertEquals(SyncException.Reason.UNAUTHORIZED, reason(e));
+        assertThrows(java.io.UncheckedIOException.class, u::listed, "never an empty listing in its place");
+        assertThrows(java.io.UncheckedIOException.class, () -> u.wantsRelease(target.patch().orElseThrow()));
+        assertEquals(SyncException.Reason.UNAUTHORIZED, reason(u.listingFailure().orElseThrow()));
+    }
+
+    @Test
+    void theTimestampIsAskedForWhileTheNextRootIsAndHandedOverOnlyWhenTheVerifierAsks() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(20));
+        // The handler of 2.root.json answers only once timestamp.json was asked for: one after the other would fail.
+        assertTrue(u.fetch("2.root.json", 1024).isEmpty(), "no newer root");
+        assertEquals(0, u.metadataFiles.get(), "the early timestamp is not counted before it is used");
+        assertArrayEquals("{\"signed\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                u.fetch("timestamp.json", 1024).orElseThrow().content());
+        assertEquals(List.of("2.root.json", "timestamp.json"), metadataPaths.stream().sorted().toList(), "each asked for once");
+        assertEquals(1, u.metadataFiles.get());
+    }
+
+    @Test
+    void anEarlyTimestampIsStillBoundByTheVerifiersLimit() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(20));
+        u.fetch("2.root.json", 1024);
+        IOException e = assertThrows(IOException.class, () -> u.fetch("timestamp.json", 5));
+        assertTrue(e.getMessage().contains("more than 5 bytes"), e.getMessage());
     }
 }
