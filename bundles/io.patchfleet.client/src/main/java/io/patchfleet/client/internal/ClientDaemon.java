@@ -42,6 +42,7 @@ import io.patchfleet.kernel.api.ApplyOptions;
 import io.patchfleet.kernel.api.ApplyResult;
 import io.patchfleet.kernel.api.KernelApplier;
 import io.patchfleet.kernel.api.KernelException;
+import io.patchfleet.kernel.api.LoadedPatch;
 import io.patchfleet.kernel.api.Preflight;
 import io.patchfleet.kernel.module.ModuleFormatException;
 import io.patchfleet.kernel.module.ModuleInfo;
@@ -819,10 +820,21 @@ public class ClientDaemon implements ControlCommand {
         }
     }
 
-    /** Disables and unloads the applied patch. */
+    /**
+     * Disables and unloads the applied patch.
+     *
+     * <p>What the kernel shows decides, not what was recorded: the patch is disabled when its
+     * livepatch is still enabled, and its module is unloaded whenever it is still loaded. A
+     * livepatch can be disabled while its module stays (by hand, by a reversal that ran before a
+     * daemon restart, or by a revert whose unload raced the kernel dropping its reference); a
+     * revert that only looked at enabled livepatches once reported such a module as reverted and
+     * left it in the kernel (seen in the real-kernel test). A module that cannot be unloaded fails
+     * the revert, which is retried on the next check-in.
+     */
     private void revert(String why) {
         AppliedPatch applied = state.applied();
         if (applied == null) {
+            unloadLeftover(state.previous());
             update(state.withBlocked(List.of()).withPatchState("nothing-to-apply", null));
             return;
         }
@@ -831,16 +843,67 @@ public class ClientDaemon implements ControlCommand {
             return;
         }
         try {
-            if (isLoaded(applied.name())) {
+            Optional<LoadedPatch> live = livepatch(applied.name());
+            LOG.info("Reverting patch {} ({}; the kernel shows {}): {}", applied.version(), applied.name(),
+                    live.map(l -> l.enabled() ? "it enabled" : "it disabled").orElse("no livepatch of that name"), why);
+            if (live.isPresent() && live.get().enabled()) {
                 kernel.disable(applied.name(), Duration.ofSeconds(config.transition_timeout_seconds()));
-                kernel.unload(applied.name());
             }
+            unloadIfLoaded(applied.name());
             event(MachineEvent.Kind.AFTER_TRANSITION, applied.version(), "reverted: " + why);
             update(state.withApplied(null, applied));
             LOG.info("Reverted patch {}: {}", applied.version(), why);
         } catch (KernelException e) {
             update(state.withPatchState("apply-failed", "reverting patch " + applied.version() + " failed: " + e.getMessage()));
             event(MachineEvent.Kind.ERROR, applied.version(), "revert failed: " + e.getMessage());
+        }
+    }
+
+    /** The kernel's livepatch of that name in any state; empty when it has none or no livepatch support. */
+    private Optional<LoadedPatch> livepatch(String name) throws KernelException {
+        try {
+            return kernel.loadedPatches().stream().filter(l -> l.name().equals(name)).findFirst();
+        } catch (KernelException e) {
+            if (e.reason() == KernelException.Reason.NOT_SUPPORTED) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /** Unloads the livepatch module of that name if the kernel still has it; true when it did. */
+    private boolean unloadIfLoaded(String name) throws KernelException {
+        try {
+            kernel.unload(name);
+            return true;
+        } catch (KernelException e) {
+            if (e.reason() == KernelException.Reason.NOT_FOUND) {
+                return false; // not loaded (any more): nothing to do
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A patch reverted earlier whose module is still in the kernel (its livepatch disabled): the
+     * server directs no patch, so it is unloaded now. One that is enabled again is left alone;
+     * someone else enabled it.
+     */
+    private void unloadLeftover(AppliedPatch previous) {
+        if (previous == null || runMode == RunMode.NO_APPLY) {
+            return;
+        }
+        try {
+            Optional<LoadedPatch> live = livepatch(previous.name());
+            if (live.isPresent() && live.get().enabled()) {
+                return;
+            }
+            if (unloadIfLoaded(previous.name())) {
+                LOG.warn("Unloaded module {} of the reverted patch {}: it was still loaded", previous.name(), previous.version());
+            }
+        } catch (KernelException e) {
+            LOG.warn("Module {} of the reverted patch {} is still loaded and cannot be unloaded: {}", previous.name(),
+                    previous.version(), e.getMessage());
         }
     }
 

@@ -25,6 +25,9 @@ import io.patchfleet.kernel.api.KernelApplier;
 import io.patchfleet.kernel.api.KernelException;
 import io.patchfleet.kernel.api.LoadedPatch;
 import io.patchfleet.kernel.api.Preflight;
+import io.patchfleet.kernel.linux.LinuxApplier;
+import io.patchfleet.kernel.simulated.SimulatedKernel;
+import io.patchfleet.kernel.simulated.SimulatedModules;
 import io.patchfleet.model.KernelId;
 import io.patchfleet.protocol.CheckInRequest.WireEvent;
 import io.patchfleet.protocol.CheckInResponse;
@@ -210,6 +213,50 @@ class ClientDaemonTest {
                     hourly.delayAfterCheck(Optional.of(new CheckInResponse("supported", Map.of(), null, null, 90))));
         } finally {
             hourly.deactivate();
+        }
+    }
+
+    @Test
+    void aRevertUnloadsAModuleWhoseLivepatchWasAlreadyDisabled() throws Exception {
+        // Given the real Linux applier on a simulated kernel running lkp_7, whose livepatch is then
+        // disabled behind the agent's back: the sysfs directory goes, the module stays (as the
+        // kernel-e2e guest once showed after a revert)
+        Path root = data.resolve("kernel");
+        try (SimulatedKernel sim = new SimulatedKernel(root, SimulatedKernel.Settings.defaults()
+                .withBehaviour(SimulatedKernel.Behaviour.NORMAL.withTransitionTime(Duration.ofMillis(50))))) {
+            LinuxApplier applier = new LinuxApplier(root, sim,
+                    new LinuxApplier.Settings(Duration.ofMillis(20), 5, Duration.ofMillis(100), Duration.ofSeconds(3)));
+            Path ko = SimulatedModules.write(data.resolve("lkp_7.ko"), "lkp_7", "6.1.0-56-amd64", "x86_64");
+            applier.apply(ko, "lkp_7", new ApplyOptions(Duration.ofSeconds(5), true, true));
+            Files.writeString(root.resolve("sys/kernel/livepatch/lkp_7/enabled"), "0");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (Files.exists(root.resolve("sys/kernel/livepatch/lkp_7")) && System.nanoTime() < deadline) {
+                Thread.sleep(10); // polled, bounded by the deadline
+            }
+            assertTrue(Files.notExists(root.resolve("sys/kernel/livepatch/lkp_7")), "the livepatch was disabled");
+            assertTrue(Files.isDirectory(root.resolve("sys/module/lkp_7")), "its module is still loaded");
+
+            ClientFiles files = new ClientFiles(data.resolve("client"));
+            files.saveEnrollment(new Enrollment("0123456789abcdef0123456789abcdef", "secret", "http://127.0.0.1:9",
+                    "edge", Map.of(), "ab".repeat(32), false, Instant.now().toString()));
+            AgentState.AppliedPatch applied = new AgentState.AppliedPatch("lkp_7", 7, "t/lkp_7.ko", "cd".repeat(32),
+                    Files.size(ko), ko.toString(), List.of(), "test", Instant.now().toString());
+            files.save(AgentState.initial().withApplied(applied, null));
+            ClientDaemon daemon = new ClientDaemon(data, data.resolve("etc"), "test", config(Map.of("check_interval", 0,
+                    "machine_id_file", data.resolve("no-machine-id").toString(), "boot_id_file",
+                    data.resolve("no-boot-id").toString())), applier, Tuf.trustService(), false);
+            try {
+                // When the operator disables the machine with unloading
+                Map<String, Object> answer = daemon.disable(true);
+
+                // Then the module is gone from the kernel, and only then is the patch recorded as reverted
+                assertTrue(Files.notExists(root.resolve("sys/module/lkp_7")), "the module was unloaded");
+                assertEquals(true, answer.get("unloaded"));
+                assertNull(daemon.state().applied());
+                assertEquals(7, daemon.state().previous().version());
+            } finally {
+                daemon.deactivate();
+            }
         }
     }
 
