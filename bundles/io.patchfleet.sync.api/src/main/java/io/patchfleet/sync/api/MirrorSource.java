@@ -15,9 +15,11 @@ import org.osgi.annotation.versioning.ConsumerType;
  * out; it never decides what is trusted: {@link CatalogMirror} verifies every metadata file as
  * a TUF client and every module against its signed target.
  *
- * <p>Called from one thread at a time, except {@link #openTarget}, which the mirror calls from
- * up to {@link #parallelism()} threads at once; calls block on I/O and must be bounded by the
- * source's own timeouts.
+ * <p>Metadata calls ({@link #fetch}, {@link #wantsRole}, {@link #wantsRelease}) come from one
+ * thread at a time. {@link #openTarget} and {@link #targetFile} come from up to
+ * {@link #parallelism()} threads at once, and may overlap the metadata calls: the mirror starts
+ * fetching a verified role's modules while it verifies the next roles. Calls block on I/O and
+ * must be bounded by the source's own timeouts.
  */
 @ConsumerType
 public interface MirrorSource extends MetadataSource {

@@ -424,6 +424,67 @@ class FsBlobStoreTest {
     }
 
     @Test
+    void aBatchSyncsItsFoldersConcurrentlyAtCommit() throws Exception {
+        // Given a store whose folder syncs each wait until a second one runs beside it (at most 10 s)
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch two = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), d -> {
+            if (!armed.get()) {
+                return;
+            }
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            two.countDown();
+            try {
+                two.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            running.decrementAndGet();
+        });
+        BlobBatch batch = store.batch();
+        for (int i = 0; i < 20; i++) {
+            byte[] data = content(2_000 + i, 300 + i);
+            batch.adopt(download(root.resolve("partial"), data), Optional.of(Sha256.digestOf(data)), data.length);
+        }
+        armed.set(true);
+        long t0 = System.nanoTime();
+
+        batch.commit();
+
+        // Then at least two folder syncs ran at once (one after the other, the first would wait out its 10 s)
+        assertTrue(most.get() >= 2, "folder syncs ran side by side: at most " + most.get() + " at once");
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(9), "no sync waited out its bound");
+    }
+
+    @Test
+    void aFolderThatCannotBeSyncedFailsTheCommitAndIsSyncedByTheNextOne() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        FsBlobStore store = new FsBlobStore(root.resolve("blobs"), d -> {
+            if (broken.get()) {
+                throw new java.io.IOException("simulated folder sync error");
+            }
+            synced.add(d);
+        });
+        byte[] data = content(6_000, 43);
+        Sha256 sha = Sha256.digestOf(data);
+        BlobBatch batch = store.batch();
+        batch.adopt(download(root.resolve("partial"), data), Optional.of(sha), data.length);
+        broken.set(true);
+
+        StoreException e = assertThrows(StoreException.class, batch::commit);
+        assertEquals(StoreException.Reason.UNAVAILABLE, e.reason());
+        assertTrue(e.getMessage().contains("simulated folder sync error"), e.getMessage());
+
+        broken.set(false);
+        synced.clear();
+        batch.commit();
+        assertTrue(synced.contains(store.path(sha).getParent()), "the folder naming the blob is synced by the next commit");
+    }
+
+    @Test
     void aBatchWhoseFileCannotBeForcedFailsItsCommitAndNamesNothing() throws Exception {
         FsBlobStore store = new FsBlobStore(root.resolve("blobs"), d -> { }, f -> {
             throw new java.io.IOException("simulated disk error");

@@ -510,6 +510,11 @@ class FleetSimulationTest {
 
     /** Releases 1 and 2 for the simulated kernel, as simulated modules, published and signed in a TUF repository. */
     static List<PatchRelease> publish(TrustService trust, Path repoDir) throws Exception {
+        return publish(trust, repoDir, List.of(KERNEL));
+    }
+
+    /** Releases 1 and 2 for each kernel (one delegated role per kernel series), signed in one publication. */
+    static List<PatchRelease> publish(TrustService trust, Path repoDir, List<KernelId> kernels) throws Exception {
         RepositoryDirectory repo = RepositoryDirectory.repository(repoDir);
         Map<RoleName, List<SigningKey>> keys = new EnumMap<>(RoleName.class);
         Map<RoleName, RoleKeys> roles = new EnumMap<>(RoleName.class);
@@ -523,15 +528,17 @@ class FleetSimulationTest {
         Instant now = Instant.now();
         trust.publisher().rotateRoot(repo, roles, all, List.of(), keys.get(RoleName.ROOT), now.plus(Duration.ofDays(365)));
         List<PatchRelease> releases = new ArrayList<>();
-        for (long v = 1; v <= 2; v++) {
-            String name = "lkp_" + v;
-            String target = KernelRoles.targetName(KERNEL, name + ".ko");
-            Path file = repo.targetPath(target);
-            Files.createDirectories(file.getParent());
-            SimulatedModules.write(file, name, KERNEL.release());
-            byte[] module = Files.readAllBytes(file);
-            releases.add(new PatchRelease(KERNEL, v, name, target, Sha256.digestOf(module), module.length, List.of(),
-                    "simulated fleet patch " + v, now, v - 1, false));
+        for (KernelId kernel : kernels) {
+            for (long v = 1; v <= 2; v++) {
+                String name = "lkp_" + v;
+                String target = KernelRoles.targetName(kernel, name + ".ko");
+                Path file = repo.targetPath(target);
+                Files.createDirectories(file.getParent());
+                SimulatedModules.write(file, name, kernel.release(), kernel.architecture());
+                byte[] module = Files.readAllBytes(file);
+                releases.add(new PatchRelease(kernel, v, name, target, Sha256.digestOf(module), module.length, List.of(),
+                        "simulated fleet patch " + v, now, v - 1, false));
+            }
         }
         trust.publisher().publish(repo, new PublishRequest(releases, Set.of(), Duration.ofDays(30), Duration.ofDays(2)), keys, now);
         return releases;

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.patchfleet.model.KernelId;
 import io.patchfleet.model.PatchRelease;
 import io.patchfleet.model.Sha256;
 import io.patchfleet.sync.api.MirrorResult;
@@ -66,7 +67,7 @@ class MirrorUpdateTest {
     }
 
     /** A download source over the publisher folder: modules as files in a download folder. */
-    final class Downloads implements MirrorSource {
+    class Downloads implements MirrorSource {
         final Path downloads = dir.resolve("downloads");
         final List<Path> handedOut = new ArrayList<>();
         final AtomicInteger wantsRelease = new AtomicInteger();
@@ -186,5 +187,123 @@ class MirrorUpdateTest {
         assertEquals(1, blobs.adopted.get(), "only the missing module was downloaded");
         assertEquals(1, blobs.kept.get(), "the one already there is made durable with the same commit");
         assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+    }
+
+    @Test
+    void aVerifiedRolesModulesDownloadWhileTheNextRolesAreStillFetched() throws Exception {
+        // Given a publication with two kernel series (two delegated roles), and a source that holds
+        // back the second role's file until a module download has started (at most 10 s)
+        Path repoDir = dir.resolve("publisher-2");
+        KernelId other = KernelId.of("6.1.0-99-amd64", "x86_64", "");
+        List<PatchRelease> two = FleetSimulationTest.publish(trust, repoDir, List.of(FleetSimulationTest.KERNEL, other));
+        RepositoryDirectory repo2 = RepositoryDirectory.repository(repoDir);
+        TrustAnchor anchor2 = TrustAnchor.pinned(Sha256.of(HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest(Files.readAllBytes(repoDir.resolve("metadata/1.root.json"))))));
+        java.util.concurrent.CountDownLatch downloading = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger roleFetches = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean overlapped = new java.util.concurrent.atomic.AtomicBoolean();
+        Downloads source = new Downloads() {
+            @Override
+            public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+                if (fileName.contains("kernel-") && roleFetches.incrementAndGet() == 2) {
+                    try {
+                        overlapped.set(downloading.await(10, java.util.concurrent.TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return repo2.fetch(fileName, maxLength);
+            }
+
+            @Override
+            public int parallelism() {
+                return 2;
+            }
+
+            @Override
+            public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+                downloading.countDown();
+                Files.createDirectories(downloads);
+                Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
+                Files.write(file, Files.readAllBytes(repo2.targetPath(target.name())));
+                handedOut.add(file);
+                return Optional.of(file);
+            }
+        };
+        PublisherMirror fresh = new PublisherMirror(dir.resolve("mirror-2"), FleetSimulationTest.config(
+                PublisherMirror.Config.class, Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
+
+        // When the mirror updates from it
+        MirrorResult result = fresh.update(source, anchor2);
+
+        // Then the first role's modules were being downloaded before the second role was fetched,
+        // and everything still arrives, through one batch, before the catalog
+        assertTrue(overlapped.get(), "a module download started while the second role was still to be fetched");
+        assertEquals(2, roleFetches.get());
+        assertEquals(4, result.blobs());
+        assertEquals(1, blobs.commits.get());
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+        assertEquals(2, catalog.findByKernel(other).size());
+        for (PatchRelease r : two) {
+            assertTrue(blobs.exists(r.sha256()), "release " + r.kernel().release() + " v" + r.version() + " has its module");
+        }
+    }
+
+    @Test
+    void aLaterRoleThatFailsVerificationStopsTheRunAfterEarlierModulesStartedAndNothingAppears() throws Exception {
+        // Given two kernel series, the second role's file altered on the way (its signature breaks)
+        Path repoDir = dir.resolve("publisher-3");
+        KernelId other = KernelId.of("6.1.0-98-amd64", "x86_64", "");
+        FleetSimulationTest.publish(trust, repoDir, List.of(FleetSimulationTest.KERNEL, other));
+        RepositoryDirectory repo3 = RepositoryDirectory.repository(repoDir);
+        TrustAnchor anchor3 = TrustAnchor.pinned(Sha256.of(HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest(Files.readAllBytes(repoDir.resolve("metadata/1.root.json"))))));
+        AtomicInteger roleFetches = new AtomicInteger();
+        Downloads source = new Downloads() {
+            @Override
+            public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
+                Optional<MetadataFile> f = repo3.fetch(fileName, maxLength);
+                if (f.isPresent() && fileName.contains("kernel-") && roleFetches.incrementAndGet() == 2) {
+                    byte[] bytes = f.get().content().clone();
+                    String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                    // same length, one character of a target's length changed: the signed bytes no longer match
+                    int at = text.indexOf("\"length\"");
+                    int digit = at + text.substring(at).indexOf(':') + 1;
+                    while (!Character.isDigit(text.charAt(digit))) {
+                        digit++;
+                    }
+                    bytes[digit] = (byte) (bytes[digit] == '9' ? '8' : bytes[digit] + 1);
+                    return Optional.of(new MetadataFile(f.get().name(), bytes));
+                }
+                return f;
+            }
+
+            @Override
+            public int parallelism() {
+                return 2;
+            }
+
+            @Override
+            public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+                Files.createDirectories(downloads);
+                Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
+                Files.write(file, Files.readAllBytes(repo3.targetPath(target.name())));
+                handedOut.add(file);
+                return Optional.of(file);
+            }
+        };
+        PublisherMirror fresh = new PublisherMirror(dir.resolve("mirror-3"), FleetSimulationTest.config(
+                PublisherMirror.Config.class, Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
+
+        // When the mirror updates from it, then the run fails as a verification failure, no batch
+        // is committed and the catalog shows neither series
+        SyncException e = assertThrows(SyncException.class, () -> fresh.update(source, anchor3));
+        assertEquals(SyncException.Reason.VERIFICATION_FAILED, e.reason(), e.getMessage());
+        assertEquals(2, roleFetches.get());
+        assertEquals(0, blobs.commits.get(), "no batch commit");
+        assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty(), "nothing of the first series appears");
+        assertTrue(catalog.findByKernel(other).isEmpty(), "nothing of the altered series appears");
+        assertTrue(fresh.current().isEmpty(), "no verified state is served");
     }
 }
