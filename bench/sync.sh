@@ -18,6 +18,8 @@
 #   PATCHES=1000 SIZE=1048576 KERNELS=100     phase (a): PATCHES modules over KERNELS kernel series
 #   NOCHANGE_KERNELS=1000 NOCHANGE_VERSIONS=10 TRIGGERS=15   phase (b)
 #   PARALLEL=4      downloads at once (the on-prem's download.parallelism; curl --parallel-max)
+#   SETTLE=0        seconds the fresh on-prem server runs before the sync is configured (its
+#                   start-up JIT compilation finishes first); 0 = the sync starts right at start-up
 #   PHASES="a b"    which phases to run
 #   BENCH_DIR=/tmp/patchfleet-bench    seeded publisher folders (kept between runs) and run data
 #   ONPREM_JAVA_OPTS=...  extra JVM options of the on-prem servers only, e.g. a JFR recording:
@@ -122,6 +124,9 @@ onprem() { # NAME UPSTREAM REPO_DIR
 try: print(json.load(open(sys.argv[1])).get("finishedRun") or 0)
 except OSError: print(0)' "$(data_of "$n")/sync/status.json")
   start_server "$n"
+  # SETTLE=N: let the freshly started on-prem server finish its start-up compilation for N seconds
+  # before the sync is configured (a server that has been running, not one that just started).
+  (( ${SETTLE:-0} > 0 )) && sleep "$SETTLE"
   local cpu0 up0; cpu0=$(cpu_s "${pid_of[$n]}"); up0=$(cpu_s "${pid_of[$up]}")
   cat >"$(data_of "$n")/etc/io.patchfleet.sync.http.cfg" <<CFG
 upstream.url = http://127.0.0.1:${port[$up]}
