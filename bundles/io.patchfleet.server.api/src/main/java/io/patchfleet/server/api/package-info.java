@@ -9,7 +9,7 @@
  * that adds or replaces a route is picked up at run time, without a restart.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.patchfleet.server.api;
 
 import org.osgi.annotation.bundle.Export;

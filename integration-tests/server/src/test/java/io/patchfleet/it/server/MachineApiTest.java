@@ -208,6 +208,21 @@ class MachineApiTest {
         assertEquals(206, resumed.statusCode());
         assertTrue(Arrays.equals(Arrays.copyOfRange(module, 100, module.length), resumed.body()));
         assertEquals("bytes 100-" + (module.length - 1) + "/" + module.length, resumed.headers().firstValue("content-range").orElse(""));
+        // A bounded range: exactly those bytes, streamed with their length announced.
+        HttpResponse<byte[]> slice = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/blobs/" + release.sha256().hex()))
+                .header("Authorization", "Bearer " + credential).header("Range", "bytes=10-19").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(206, slice.statusCode());
+        assertTrue(Arrays.equals(Arrays.copyOfRange(module, 10, 20), slice.body()));
+        assertEquals("10", slice.headers().firstValue("content-length").orElse(""));
+        assertEquals("\"" + release.sha256().hex() + "\"", whole.headers().firstValue("etag").orElse(""));
+        assertEquals(String.valueOf(module.length), whole.headers().firstValue("content-length").orElse(""));
+        // A range past the end: 416 with a JSON error, no body bytes.
+        HttpResponse<String> past = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/blobs/" + release.sha256().hex()))
+                .header("Authorization", "Bearer " + credential).header("Range", "bytes=" + module.length + "-").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(416, past.statusCode());
+        assertTrue(past.body().contains("range-not-satisfiable"), past.body());
     }
 
     @Test

@@ -325,6 +325,16 @@ public class RouterServlet extends HttpServlet {
     private static void write(HttpServletRequest req, HttpServletResponse resp, ApiResponse response) throws IOException {
         resp.setStatus(response.status());
         response.headers().forEach(resp::setHeader);
+        if (response.stream() != null) {
+            resp.setContentType(response.contentType());
+            resp.setContentLengthLong(response.stream().length());
+            if (!"HEAD".equals(req.getMethod())) {
+                // Headers go out with the first bytes; a writer failing after that ends the
+                // connection (the servlet container aborts a response shorter than its length).
+                response.stream().writer().writeTo(resp.getOutputStream());
+            }
+            return;
+        }
         byte[] bytes;
         if (response.json() != null) {
             bytes = JsonErrors.MAPPER.writeValueAsBytes(response.json());

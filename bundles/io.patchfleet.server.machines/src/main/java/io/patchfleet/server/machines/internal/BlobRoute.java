@@ -82,13 +82,8 @@ public class BlobRoute implements Route {
                 }
                 status = 206;
             }
-            byte[] bytes = new byte[(int) (end - start + 1)];
-            try (InputStream in = blobs.open(sha, start)) {
-                int read = in.readNBytes(bytes, 0, bytes.length);
-                if (read != bytes.length) {
-                    throw new IOException("blob " + sha.hex() + " shorter than its recorded length");
-                }
-            }
+            long from = start;
+            long length = end - start + 1;
             Map<String, String> headers = new LinkedHashMap<>();
             headers.put("Accept-Ranges", "bytes");
             headers.put("ETag", "\"" + sha.hex() + "\"");
@@ -96,9 +91,34 @@ public class BlobRoute implements Route {
             if (status == 206) {
                 headers.put("Content-Range", "bytes " + start + "-" + end + "/" + info.length());
             }
-            return new ApiResponse(status, headers, null, bytes, "application/octet-stream");
-        } catch (StoreException | IOException e) {
+            // Streamed from the store as the connection takes it: a module is never held in the heap
+            // whole (it was, once per request: a fleet downloading a large module at once, or a sync
+            // of 1 GB, went through arrays of its full size).
+            return new ApiResponse(status, headers, null, null, "application/octet-stream",
+                    new ApiResponse.Streamed(length, out -> copy(sha, from, length, out)));
+        } catch (StoreException e) {
             throw api.unavailable(e);
+        }
+    }
+
+    /** How much of a module goes to the connection per write. */
+    private static final int CHUNK = 64 * 1024;
+
+    /** Writes {@code length} bytes of the blob from {@code from}; fails (ending the connection) if it has fewer. */
+    private void copy(Sha256 sha, long from, long length, java.io.OutputStream out) throws IOException {
+        try (InputStream in = blobs.open(sha, from)) {
+            byte[] buffer = new byte[(int) Math.min(CHUNK, Math.max(1, length))];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new IOException("blob " + sha.hex() + " ended " + left + " bytes before its recorded length");
+                }
+                out.write(buffer, 0, n);
+                left -= n;
+            }
+        } catch (StoreException e) {
+            throw new IOException("blob " + sha.hex() + " cannot be read: " + e.getMessage(), e);
         }
     }
 
