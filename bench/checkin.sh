@@ -8,6 +8,10 @@
 # usage: bench/checkin.sh            (settings below through the environment)
 #   MACHINES=1000000 FIRST_MACHINES=100000  enrolled machines; the last FIRST_MACHINES never reported
 #   CONNECTIONS=64 WARMUP=30 DURATION=45 HEALTH_SECONDS=20   keep-alive connections, phase lengths
+#   WARMUP_POOL=0     N > 0: the warm-up's steady and state-change check-ins cycle over N reported
+#                     machines kept out of the measurement, so WARMUP can be long enough for the
+#                     server's JIT to finish (a long-running server); the measured check-ins still
+#                     each come from a machine no other check-in of the run used
 #   RATE=0            0: closed loop (capacity); N: open loop at N check-ins/s (latency from the
 #                     intended send time, no coordinated omission)
 #   FIRST_PERCENT=2 CHANGE_PERCENT=3   mix; the rest are steady-state check-ins

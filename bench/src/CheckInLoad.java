@@ -60,6 +60,16 @@ public final class CheckInLoad {
     String steadyEtag;
     long nextReported;
     long nextFirst;
+    /**
+     * WARMUP_POOL: when above 0, the warm-up's steady-state and state-change check-ins cycle over
+     * this many reported machines (the last ones in the visiting order), so a warm-up can run long
+     * enough for the server's JIT to finish without using up the fleet. The measured phase still
+     * takes every check-in from a machine no other check-in of the run used: it never reaches the
+     * pool. First check-ins are never repeated (a machine reports for the first time once).
+     */
+    final long warmupPool = Long.parseLong(System.getenv().getOrDefault("WARMUP_POOL", "0"));
+    boolean warmingUp;
+    long nextWarm;
     final long stride;
 
     CheckInLoad(String host, int port, byte[] seed, long reported, long total) throws Exception {
@@ -144,10 +154,15 @@ public final class CheckInLoad {
                     + "\"patchVersion\":0,\"clientVersion\":\"1.0.0\",\"bootTime\":\"" + BOOT + "\",\"uptimeSeconds\":" + uptime
                     + ",\"events\":[],\"trustedVersions\":{},\"directiveCounter\":0}";
         } else {
-            if (nextReported >= reported) {
-                throw new IllegalStateException("every reported machine checked in once; seed more or shorten the run");
+            if (warmingUp && warmupPool > 0) {
+                long position = reported - 1 - (nextWarm++ % warmupPool);
+                i = (position * stride) % reported;
+            } else {
+                if (nextReported >= reported - warmupPool) {
+                    throw new IllegalStateException("every reported machine checked in once; seed more or shorten the run");
+                }
+                i = (nextReported++ * stride) % reported;
             }
-            i = (nextReported++ * stride) % reported;
             etag = steadyEtag;
             if (kind == Kind.STEADY) {
                 body = "{\"machineId\":\"" + machineId(i) + "\",\"kernel\":" + KERNEL + ",\"patchState\":\"applied\","
@@ -536,8 +551,11 @@ public final class CheckInLoad {
         };
         List<String> results = new ArrayList<>();
         if (warmup > 0) {
+            load.warmingUp = true;
             Stats w = load.run(connections, warmup, 0, checkins);
-            System.err.println("warm-up " + w.json("warmup"));
+            load.warmingUp = false;
+            System.err.println("warm-up " + w.json("warmup") + (load.warmupPool > 0 ? " (steady and changes cycling over "
+                    + load.warmupPool + " machines)" : ""));
         }
         Stats c = load.run(connections, checkin, rate, checkins);
         results.add(c.json(rate > 0 ? "checkin-rate-" + (long) rate : "checkin"));
