@@ -35,7 +35,8 @@ import java.util.Map;
  * jar whose central directory Felix keeps in the heap, and its classes; BENCHMARKS.md, client
  * footprint). Signing (the publisher, the server's directive key, key files) stays with
  * BouncyCastle in {@link Signing}: RFC 6979 deterministic ECDSA and deriving an Ed25519 public key
- * from its seed are not in the JDK. {@code KeysInteropTest} checks that signatures made by one
+ * from its seed are not in the JDK; where BouncyCastle is there, it also verifies
+ * ({@link #BOUNCY_CASTLE_VERIFIES}). {@code KeysInteropTest} checks that signatures made by one
  * verify with the other. Differences from BouncyCastle's parsing, both on purpose: an ECDSA key
  * must name its curve (explicit curve parameters are refused, as the JDK refuses them; no TUF
  * tool writes them), and a compressed point is expanded here, since the JDK reads only
@@ -135,8 +136,38 @@ public final class Keys {
                 || ((ECDSA.equals(k.keyType()) || ECDSA_P256.equals(k.keyType())) && ECDSA_P256.equals(k.scheme()));
     }
 
+    /**
+     * Who checks signatures: BouncyCastle where this bundle is wired to it (the server profile,
+     * the command line), else the JDK (the client profile, which runs without bcprov). Both give
+     * the same answers ({@code KeysInteropTest}; the attack and workflow suites run against each,
+     * see this bundle's pom.xml); BouncyCastle's Ed25519 is several times faster than the JDK 17
+     * one, which a server mirroring hundreds of roles notices and a client checking five does not.
+     * The system property {@code patchfleet.trust.verifier} ({@code jdk} or {@code bouncycastle})
+     * forces one, for those tests.
+     */
+    static final boolean BOUNCY_CASTLE_VERIFIES = chooseBouncyCastle(System.getProperty("patchfleet.trust.verifier", ""));
+
+    static boolean chooseBouncyCastle(String forced) {
+        if ("jdk".equals(forced)) {
+            return false;
+        }
+        boolean available = Signing.available();
+        if ("bouncycastle".equals(forced) && !available) {
+            throw new IllegalStateException("patchfleet.trust.verifier=bouncycastle, but BouncyCastle is not available");
+        }
+        return available;
+    }
+
     /** Whether {@code signature} by {@code key} over {@code message} is valid. Never throws. */
     public static boolean verify(TrustKey key, byte[] message, byte[] signature) {
+        if (!isSupported(key) || signature == null) {
+            return false;
+        }
+        return BOUNCY_CASTLE_VERIFIES ? Signing.verify(key, message, signature) : verifyWithJdk(key, message, signature);
+    }
+
+    /** {@link #verify} with the JDK's providers. */
+    static boolean verifyWithJdk(TrustKey key, byte[] message, byte[] signature) {
         if (!isSupported(key) || signature == null) {
             return false;
         }

@@ -33,9 +33,11 @@ import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.junit.jupiter.api.Test;
 
 /**
- * Signatures are verified with the JDK ({@link Keys#verify}) and made with BouncyCastle
- * ({@link Signing}): each must accept what the other makes, and both must refuse a changed bit.
- * BouncyCastle is the reference verifier here (it verified every signature before the JDK did).
+ * Signatures are verified with the JDK (the client, which runs without BouncyCastle) or with
+ * BouncyCastle (where it is wired: the server, the command line), and made with BouncyCastle
+ * ({@link Signing}) or anything else: each verifier must accept what the other side makes, both
+ * must give the same answer, and both must refuse a changed bit. BouncyCastle's lightweight API
+ * used directly is the reference verifier here (it verified every signature before the JDK did).
  */
 class KeysInteropTest {
     /** The order of Ed25519's base point (RFC 8032, L). */
@@ -44,6 +46,13 @@ class KeysInteropTest {
     static final byte[] MESSAGE = "{\"signed\":{\"_type\":\"root\",\"version\":7}}".getBytes(StandardCharsets.UTF_8);
 
     // --- BouncyCastle as the reference verifier
+
+    @Test
+    void theVerifierIsChosenByWhatIsAvailable() {
+        assertTrue(Keys.chooseBouncyCastle(""), "BouncyCastle is on this test's class path");
+        assertFalse(Keys.chooseBouncyCastle("jdk"));
+        assertTrue(Keys.chooseBouncyCastle("bouncycastle"));
+    }
 
     static boolean bcVerifyEd25519(String publicHex, byte[] message, byte[] sig) {
         Ed25519Signer s = new Ed25519Signer();
@@ -60,6 +69,13 @@ class KeysInteropTest {
         s.init(false, pub);
         s.update(message, 0, message.length);
         return s.verifySignature(sig);
+    }
+
+    /** The JDK's answer ({@link Keys#verifyWithJdk}, the client's), checked to be BouncyCastle's too ({@link Signing#verify}, the server's). */
+    static boolean verifyBoth(TrustKey key, byte[] message, byte[] sig) {
+        boolean jdk = Keys.verifyWithJdk(key, message, sig);
+        org.junit.jupiter.api.Assertions.assertEquals(jdk, Signing.verify(key, message, sig), "BouncyCastle's answer differs from the JDK's");
+        return jdk;
     }
 
     static byte[] flipped(byte[] sig, int bit) {
@@ -79,15 +95,15 @@ class KeysInteropTest {
         byte[] sig = k.sign(MESSAGE);
         TrustKey pub = k.publicKey();
         assertTrue(bcVerifyEd25519(pub.publicKey(), MESSAGE, sig), "reference");
-        assertTrue(Keys.verify(pub, MESSAGE, sig), "JDK");
+        assertTrue(verifyBoth(pub, MESSAGE, sig), "JDK");
         for (int bit : new int[] {0, 7, 100, 255, 256, 300, 511}) {
-            assertFalse(Keys.verify(pub, MESSAGE, flipped(sig, bit)), "JDK, bit " + bit + " of the signature");
+            assertFalse(verifyBoth(pub, MESSAGE, flipped(sig, bit)), "JDK, bit " + bit + " of the signature");
             assertFalse(bcVerifyEd25519(pub.publicKey(), MESSAGE, flipped(sig, bit)), "reference, bit " + bit);
         }
-        assertFalse(Keys.verify(pub, flipped(MESSAGE, 9), sig), "a flipped bit of the message");
-        assertFalse(Keys.verify(pub, MESSAGE, Arrays.copyOf(sig, 63)), "a short signature");
-        assertFalse(Keys.verify(pub, MESSAGE, Arrays.copyOf(sig, 65)), "a long signature");
-        assertFalse(Keys.verify(pub, MESSAGE, new byte[64]), "zeros");
+        assertFalse(verifyBoth(pub, flipped(MESSAGE, 9), sig), "a flipped bit of the message");
+        assertFalse(verifyBoth(pub, MESSAGE, Arrays.copyOf(sig, 63)), "a short signature");
+        assertFalse(verifyBoth(pub, MESSAGE, Arrays.copyOf(sig, 65)), "a long signature");
+        assertFalse(verifyBoth(pub, MESSAGE, new byte[64]), "zeros");
     }
 
     @Test
@@ -103,11 +119,11 @@ class KeysInteropTest {
         // RFC 8032 test 1: the public key of this seed
         assertTrue(bc.publicKey().publicKey().equals("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
         assertTrue(bcVerifyEd25519(bc.publicKey().publicKey(), MESSAGE, jdkSig), "reference accepts the JDK's signature");
-        assertTrue(Keys.verify(bc.publicKey(), MESSAGE, jdkSig), "JDK accepts its own signature");
+        assertTrue(verifyBoth(bc.publicKey(), MESSAGE, jdkSig), "JDK accepts its own signature");
         // Ed25519 is deterministic: the same seed and message give the same bytes in both
         assertArrayEquals(bc.sign(MESSAGE), jdkSig);
         assertFalse(bcVerifyEd25519(bc.publicKey().publicKey(), MESSAGE, flipped(jdkSig, 42)));
-        assertFalse(Keys.verify(bc.publicKey(), MESSAGE, flipped(jdkSig, 42)));
+        assertFalse(verifyBoth(bc.publicKey(), MESSAGE, flipped(jdkSig, 42)));
     }
 
     @Test
@@ -124,7 +140,7 @@ class KeysInteropTest {
         System.arraycopy(beNew, Math.max(0, beNew.length - 32), be32, 32 - Math.min(32, beNew.length), Math.min(32, beNew.length));
         System.arraycopy(reverse(be32), 0, malleable, 32, 32);
         assertFalse(bcVerifyEd25519(k.publicKey().publicKey(), MESSAGE, malleable), "reference");
-        assertFalse(Keys.verify(k.publicKey(), MESSAGE, malleable), "JDK");
+        assertFalse(verifyBoth(k.publicKey(), MESSAGE, malleable), "JDK");
     }
 
     @Test
@@ -133,12 +149,12 @@ class KeysInteropTest {
         byte[] sig = k.sign(MESSAGE);
         TrustKey pub = k.publicKey();
         assertTrue(bcVerifyEcdsa(pub.publicKey(), MESSAGE, sig), "reference");
-        assertTrue(Keys.verify(pub, MESSAGE, sig), "JDK");
+        assertTrue(verifyBoth(pub, MESSAGE, sig), "JDK");
         for (int bit = 0; bit < sig.length * 8; bit += 37) {
-            assertFalse(Keys.verify(pub, MESSAGE, flipped(sig, bit)), "JDK, bit " + bit + " of the signature");
+            assertFalse(verifyBoth(pub, MESSAGE, flipped(sig, bit)), "JDK, bit " + bit + " of the signature");
         }
-        assertFalse(Keys.verify(pub, flipped(MESSAGE, 3), sig), "a flipped bit of the message");
-        assertFalse(Keys.verify(LocalSigningKey.generate(LocalSigningKey.Type.ECDSA_P256).publicKey(), MESSAGE, sig), "another key");
+        assertFalse(verifyBoth(pub, flipped(MESSAGE, 3), sig), "a flipped bit of the message");
+        assertFalse(verifyBoth(LocalSigningKey.generate(LocalSigningKey.Type.ECDSA_P256).publicKey(), MESSAGE, sig), "another key");
     }
 
     @Test
@@ -152,9 +168,9 @@ class KeysInteropTest {
         byte[] sig = s.sign();
         TrustKey pub = Keys.key(Keys.ECDSA, Keys.ECDSA_P256, pem(kp.getPublic().getEncoded()));
         assertTrue(bcVerifyEcdsa(pub.publicKey(), MESSAGE, sig), "reference");
-        assertTrue(Keys.verify(pub, MESSAGE, sig), "JDK");
+        assertTrue(verifyBoth(pub, MESSAGE, sig), "JDK");
         assertFalse(bcVerifyEcdsa(pub.publicKey(), MESSAGE, flipped(sig, 200)));
-        assertFalse(Keys.verify(pub, MESSAGE, flipped(sig, 200)));
+        assertFalse(verifyBoth(pub, MESSAGE, flipped(sig, 200)));
     }
 
     @Test
@@ -172,10 +188,10 @@ class KeysInteropTest {
         System.arraycopy(x, 0, compressed, 27, 32);
         TrustKey c = Keys.key(Keys.ECDSA, Keys.ECDSA_P256, pem(compressed));
         assertTrue(bcVerifyEcdsa(c.publicKey(), MESSAGE, sig), "reference");
-        assertTrue(Keys.verify(c, MESSAGE, sig), "JDK");
+        assertTrue(verifyBoth(c, MESSAGE, sig), "JDK");
         compressed[26] ^= 1; // the other y: another key
         TrustKey other = Keys.key(Keys.ECDSA, Keys.ECDSA_P256, pem(compressed));
-        assertFalse(Keys.verify(other, MESSAGE, sig));
+        assertFalse(verifyBoth(other, MESSAGE, sig));
     }
 
     @Test
@@ -187,7 +203,7 @@ class KeysInteropTest {
         der[der.length - 1] ^= 1; // y changed: the point leaves the curve
         TrustKey offCurve = Keys.key(Keys.ECDSA, Keys.ECDSA_P256, pem(der));
         assertThrows(IllegalArgumentException.class, () -> Keys.publicParameters(offCurve));
-        assertFalse(Keys.verify(offCurve, MESSAGE, k.sign(MESSAGE)));
+        assertFalse(verifyBoth(offCurve, MESSAGE, k.sign(MESSAGE)));
 
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp384r1"));
@@ -206,7 +222,7 @@ class KeysInteropTest {
         assertThrows(IllegalArgumentException.class, () -> Keys.publicParameters(shortKey));
         Fields f = new Fields("root.json", "keys", Keys.toJson(shortKey));
         assertThrows(MalformedMetadataException.class, () -> Keys.parse(f, shortKey.id().hex()));
-        assertFalse(Keys.verify(shortKey, MESSAGE, new byte[64]));
+        assertFalse(verifyBoth(shortKey, MESSAGE, new byte[64]));
     }
 
     static byte[] reverse(byte[] b) {
