@@ -151,11 +151,25 @@ public final class Keys {
         if ("jdk".equals(forced)) {
             return false;
         }
-        boolean available = Signing.available();
+        boolean available = bouncyCastleAvailable();
         if ("bouncycastle".equals(forced) && !available) {
             throw new IllegalStateException("patchfleet.trust.verifier=bouncycastle, but BouncyCastle is not available");
         }
         return available;
+    }
+
+    /**
+     * Whether BouncyCastle's classes can be loaded here (the optional import is wired, or it is on
+     * the class path). Asked here, not in {@link Signing}: linking Signing loads BouncyCastle's
+     * classes (the verifier checks its method bodies), which fails where there are none.
+     */
+    static boolean bouncyCastleAvailable() {
+        try {
+            Class.forName("org.bouncycastle.crypto.signers.Ed25519Signer", false, Keys.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** Whether {@code signature} by {@code key} over {@code message} is valid. Never throws. */

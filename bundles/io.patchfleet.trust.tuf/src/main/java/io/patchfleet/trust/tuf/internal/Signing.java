@@ -31,7 +31,8 @@ import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
  * (its Ed25519 is several times faster than the JDK 17 one, {@link Keys#BOUNCY_CASTLE_VERIFIES}).
  * The client profile runs without BouncyCastle and verifies with the JDK: this bundle imports
  * {@code org.bouncycastle.*} optionally ({@code bnd.bnd}), and signing in a profile without it
- * fails here with {@link IllegalStateException}.
+ * fails here with {@link IllegalStateException}. Nothing may link this class where BouncyCastle is
+ * missing unless it is to sign ({@link Keys#bouncyCastleAvailable} is asked elsewhere).
  */
 final class Signing {
 
@@ -47,16 +48,6 @@ final class Signing {
     }
 
     private Signing() {}
-
-    /** Whether BouncyCastle's classes can be loaded here (the optional import is wired, or it is on the class path). */
-    static boolean available() {
-        try {
-            Class.forName("org.bouncycastle.crypto.signers.Ed25519Signer", false, Signing.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
-    }
 
     /** Signature check with BouncyCastle's lightweight API; same answers as {@link Keys#verifyWithJdk}. Never throws. */
     static boolean verify(TrustKey key, byte[] message, byte[] signature) {
