@@ -128,6 +128,31 @@ class FrameworkLauncherTest {
     }
 
     @Test
+    void aStartThatInstallsOrUpdatesBundlesLeavesTheClassDataArchiveToTheNext() throws Exception {
+        setUp();
+        String before = System.getProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY);
+        try {
+            System.setProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY, "/tmp/client-1.jsa");
+            FrameworkLauncher.stop(launch()); // installs the profile
+            assertNull(System.getProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY), "the installing start writes no archive");
+
+            System.setProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY, "/tmp/client-1.jsa");
+            FrameworkLauncher.stop(launch()); // nothing to install: a start like every later one
+            assertEquals("/tmp/client-1.jsa", System.getProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY));
+
+            Files.write(profileBundles().resolve("a.jar"), bundle("test.a", "1.1.0", "changed"));
+            FrameworkLauncher.stop(launch()); // updates a bundle
+            assertNull(System.getProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY), "the updating start writes no archive");
+        } finally {
+            if (before == null) {
+                System.clearProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY);
+            } else {
+                System.setProperty(FrameworkLauncher.CDS_ARCHIVE_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void anAdminUpdateOfAProfileBundleSurvivesARestartOfTheSameRelease() throws Exception {
         setUp();
         Framework first = launch();

@@ -175,7 +175,8 @@ public class ClientDaemon implements ControlCommand {
             @Reference(name = "kernel", target = "(kernel=linux)", policyOption = ReferencePolicyOption.GREEDY) KernelApplier kernel,
             @Reference TrustService trust) throws IOException {
         this(DataDirectory.of(context), configDirectory(context), version(context), config, kernel, trust, false);
-        classData = ClassDataArchive.requested(context.getProperty("patchfleet.cds.archive"), context.getProperty("patchfleet.cds.jcmd"));
+        classData = ClassDataArchive.requested(context.getProperty("patchfleet.cds.archive"), context.getProperty("patchfleet.cds.jcmd"),
+                context);
         if (Boolean.parseBoolean(context.getProperty("patchfleet.client.once"))) {
             // patchfleet client --once: one check-in (and apply), then the framework stops; for
             // timer-driven use that holds no memory between checks.

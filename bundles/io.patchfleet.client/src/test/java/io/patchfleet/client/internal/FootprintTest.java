@@ -114,4 +114,21 @@ class FootprintTest {
         assertEquals(0, partFiles());
         assertEquals(1, calls());
     }
+
+    @Test
+    void theLoadedClassesAreReadFromJcmdsClassHierarchy() throws Exception {
+        assertEquals("java.util.ListIterator", ClassDataArchive.classNameOf("|  |--java.util.ListIterator/null (intf)"));
+        assertEquals("org.slf4j.Logger", ClassDataArchive.classNameOf("|--org.slf4j.Logger/0x00007f901c113d30 (intf)"));
+        assertEquals("java.lang.Object", ClassDataArchive.classNameOf("java.lang.Object/null"));
+        assertNull(ClassDataArchive.classNameOf("|--a.B$$Lambda$55/0x0000000800c0b2c8/0x00007f901c113d30"), "hidden class");
+        assertNull(ClassDataArchive.classNameOf("12345:"));
+
+        // the real jcmd beside this JVM's java, on this JVM
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(jcmd), "no jcmd in " + jcmd);
+        java.util.List<String> names = ClassDataArchive.loadedClassNames(jcmd, ProcessHandle.current().pid());
+        assertTrue(names.contains("java.lang.String"), "JDK classes");
+        assertTrue(names.contains(FootprintTest.class.getName()), "this test's class");
+        assertTrue(names.stream().noneMatch(n -> n.contains("/") || n.contains("$$Lambda")), "no hidden classes");
+    }
 }
