@@ -73,10 +73,12 @@ class MirrorUpdateTest {
         final AtomicInteger wantsRelease = new AtomicInteger();
         Optional<String> selection = Optional.empty();
         boolean tamper;
+        /** The publisher folder it reads from. */
+        RepositoryDirectory from = repo;
 
         @Override
         public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
-            return repo.fetch(fileName, maxLength);
+            return from.fetch(fileName, maxLength);
         }
 
         @Override
@@ -99,7 +101,7 @@ class MirrorUpdateTest {
         public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
             Files.createDirectories(downloads);
             Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
-            byte[] bytes = Files.readAllBytes(repo.targetPath(target.name()));
+            byte[] bytes = Files.readAllBytes(from.targetPath(target.name()));
             if (tamper) {
                 bytes[bytes.length / 2] ^= 1;
             }
@@ -213,7 +215,7 @@ class MirrorUpdateTest {
                         throw new java.io.InterruptedIOException();
                     }
                 }
-                return repo2.fetch(fileName, maxLength);
+                return super.fetch(fileName, maxLength);
             }
 
             @Override
@@ -222,15 +224,12 @@ class MirrorUpdateTest {
             }
 
             @Override
-            public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
+            public Optional<Path> targetFile(VerifiedTarget target) throws IOException {
                 downloading.countDown();
-                Files.createDirectories(downloads);
-                Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
-                Files.write(file, Files.readAllBytes(repo2.targetPath(target.name())));
-                handedOut.add(file);
-                return Optional.of(file);
+                return super.targetFile(target);
             }
         };
+        source.from = repo2;
         PublisherMirror fresh = new PublisherMirror(dir.resolve("mirror-2"), FleetSimulationTest.config(
                 PublisherMirror.Config.class, Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
 
@@ -263,7 +262,7 @@ class MirrorUpdateTest {
         Downloads source = new Downloads() {
             @Override
             public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
-                Optional<MetadataFile> f = repo3.fetch(fileName, maxLength);
+                Optional<MetadataFile> f = super.fetch(fileName, maxLength);
                 if (f.isPresent() && fileName.contains("kernel-") && roleFetches.incrementAndGet() == 2) {
                     byte[] bytes = f.get().content().clone();
                     String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
@@ -283,16 +282,8 @@ class MirrorUpdateTest {
             public int parallelism() {
                 return 2;
             }
-
-            @Override
-            public synchronized Optional<Path> targetFile(VerifiedTarget target) throws IOException {
-                Files.createDirectories(downloads);
-                Path file = downloads.resolve(target.patch().orElseThrow().sha256().hex() + ".part");
-                Files.write(file, Files.readAllBytes(repo3.targetPath(target.name())));
-                handedOut.add(file);
-                return Optional.of(file);
-            }
         };
+        source.from = repo3;
         PublisherMirror fresh = new PublisherMirror(dir.resolve("mirror-3"), FleetSimulationTest.config(
                 PublisherMirror.Config.class, Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
 
