@@ -98,21 +98,27 @@ final class AccessLog implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, 1023);
-                if (out == null) {
-                    out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                    size = Files.size(file);
-                }
+                // The size is checked after every line, not after the batch: a batch of up to 1,024
+                // lines could otherwise grow one file far past its size (and, when the writer fell
+                // behind, rotate once where several rotations were due).
                 for (String line : batch) {
+                    if (out == null) {
+                        out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                                StandardOpenOption.APPEND);
+                        size = Files.size(file);
+                    }
                     out.write(line);
                     out.write('\n');
                     size += line.length() + 1;
+                    if (size >= maxBytes) {
+                        out.close();
+                        out = null;
+                        rotate();
+                    }
                 }
                 batch.clear();
-                out.flush();
-                if (size >= maxBytes) {
-                    out.close();
-                    out = null;
-                    rotate();
+                if (out != null) {
+                    out.flush();
                 }
                 warnAboutDrops();
             }

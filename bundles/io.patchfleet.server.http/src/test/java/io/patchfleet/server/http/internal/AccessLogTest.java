@@ -28,6 +28,10 @@ class AccessLogTest {
         assertTrue(Files.exists(file.resolveSibling("access.log.1")), "rotated once at least");
         assertTrue(Files.exists(file.resolveSibling("access.log.2")), "kept two rotated files");
         assertFalse(Files.exists(file.resolveSibling("access.log.3")), "not more than configured");
+        for (String name : List.of("access.log.1", "access.log.2")) {
+            // rotated within one line of its size, however many lines the writer took at once
+            assertTrue(Files.size(file.resolveSibling(name)) < 4096 + 300, name + ": " + Files.size(file.resolveSibling(name)));
+        }
         List<String> lines = new ArrayList<>();
         for (String name : List.of("access.log.2", "access.log.1", "access.log")) {
             Path p = file.resolveSibling(name);
