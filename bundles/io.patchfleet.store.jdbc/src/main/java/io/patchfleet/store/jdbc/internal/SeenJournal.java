@@ -515,11 +515,14 @@ final class SeenJournal implements AutoCloseable {
                     folder.fold(batch);
                 }
                 folded.addAndGet(s.values().size());
-                sealed.remove(s);
-                foldEpoch.incrementAndGet();
+                // The file goes before the segment leaves 'sealed': whoever sees the fold done
+                // (foldNow, a reader of the segment list) then also sees its file gone. Its values
+                // are in the database already; readers keep the in-memory copy until the removal.
                 if (s.file() != null) {
                     Files.deleteIfExists(s.file());
                 }
+                sealed.remove(s);
+                foldEpoch.incrementAndGet();
                 LOG.info("Folded {} machine(s) of last-seen segment {} into the database in {} ms", s.values().size(), s.seq(),
                         (System.nanoTime() - t) / 1_000_000);
             } catch (StoreException | IOException | RuntimeException e) {
