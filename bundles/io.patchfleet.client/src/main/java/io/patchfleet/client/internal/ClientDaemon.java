@@ -908,15 +908,9 @@ public class ClientDaemon implements ControlCommand {
         }
     }
 
+    /** Whether the kernel runs the livepatch of that name (listed and enabled). */
     private boolean isLoaded(String name) throws KernelException {
-        try {
-            return kernel.loadedPatches().stream().anyMatch(l -> l.name().equals(name) && l.enabled());
-        } catch (KernelException e) {
-            if (e.reason() == KernelException.Reason.NOT_SUPPORTED) {
-                return false;
-            }
-            throw e;
-        }
+        return livepatch(name).map(LoadedPatch::enabled).orElse(false);
     }
 
     // ---------------------------------------------------------------- verbs (run on the agent thread)
