@@ -3,6 +3,7 @@ package io.patchfleet.trust.api;
 import io.patchfleet.model.KernelId;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -83,4 +84,17 @@ public interface Verifier {
      */
     DelegatedTargets delegatedTargets(String role, MetadataSource source, Instant updateStart)
             throws TrustException, IOException;
+
+    /**
+     * Announces to {@code source} ({@link MetadataSource#expect}) the files that
+     * {@link #delegatedTargets} will fetch for these roles, in this order: those whose verified
+     * copy this verifier does not hold yet. Verifies nothing and changes no state; call after a
+     * successful {@link #refresh}, then ask for the roles in the same order.
+     *
+     * @param roles delegated roles, in the order they will be asked for; unknown ones are skipped
+     * @since 1.1
+     */
+    default void expectDelegated(List<String> roles, MetadataSource source) {
+        // an implementation that cannot name the files announces nothing
+    }
 }

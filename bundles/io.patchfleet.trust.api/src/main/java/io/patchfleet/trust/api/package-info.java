@@ -30,7 +30,7 @@
  * value verbatim (hex for Ed25519, PEM for ECDSA), so keys made by standard TUF tooling fit.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.patchfleet.trust.api;
 
 import org.osgi.annotation.bundle.Export;

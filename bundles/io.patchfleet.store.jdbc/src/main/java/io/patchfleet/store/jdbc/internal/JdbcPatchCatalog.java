@@ -47,10 +47,18 @@ public final class JdbcPatchCatalog implements PatchCatalog {
     @Override
     public boolean add(PatchRelease release) throws StoreException {
         Objects.requireNonNull(release, "release");
-        return db.inCatalogWrite(c -> add(c, release));
+        return db.inCatalogWrite(c -> {
+            try (Adder adder = new Adder(c)) {
+                return adder.add(release);
+            }
+        });
     }
 
-    /** One transaction for all: a sync of thousands of releases is one durable commit, not thousands. */
+    /**
+     * One transaction for all: a sync of thousands of releases is one durable commit, not
+     * thousands. Its statements are prepared once for the whole list: prepared per release (five
+     * each), parsing SQL was most of the 1.7 s that adding a 1,000-release sync took (BENCHMARKS.md, sync).
+     */
     @Override
     public List<PatchRelease> addAll(List<PatchRelease> releases) throws StoreException {
         releases.forEach(r -> Objects.requireNonNull(r, "release"));
@@ -59,19 +67,36 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         }
         return db.inCatalogWrite(c -> {
             List<PatchRelease> changed = new java.util.ArrayList<>();
-            for (PatchRelease r : releases) {
-                if (add(c, r)) {
-                    changed.add(r);
+            try (Adder adder = new Adder(c)) {
+                for (PatchRelease r : releases) {
+                    if (adder.add(r)) {
+                        changed.add(r);
+                    }
                 }
             }
             return changed;
         });
     }
 
-    private boolean add(Connection c, PatchRelease release) throws SQLException, StoreException {
-        PatchRelease stored = release.withRevoked(false);
-        {
-            Optional<Row> existing = find(c, release.kernel(), release.version());
+    /** Adds releases in one transaction, each statement prepared once (on first use). */
+    private final class Adder implements AutoCloseable {
+        private final Connection c;
+        private PreparedStatement find;
+        private PreparedStatement findCves;
+        private PreparedStatement insert;
+        private PreparedStatement insertRevoked;
+        private PreparedStatement insertCves;
+        private PreparedStatement revoke;
+        /** Where new releases land; the tier list cannot change under the catalog write lock. */
+        private TierName firstTier;
+
+        Adder(Connection c) {
+            this.c = c;
+        }
+
+        boolean add(PatchRelease release) throws SQLException, StoreException {
+            PatchRelease stored = release.withRevoked(false);
+            Optional<Row> existing = find(release.kernel(), release.version());
             if (existing.isPresent()) {
                 if (!existing.get().release.withRevoked(false).equals(withMicros(stored))) {
                     throw new StoreException(StoreException.Reason.CONFLICT, "release " + release.kernel() + " #"
@@ -80,38 +105,83 @@ public final class JdbcPatchCatalog implements PatchCatalog {
                 if (release.revoked()) {
                     // The publisher's signed metadata revoked it: no admin here may keep it (UpstreamWithdrawals), also
                     // when it was revoked here before for another cause. A no-op update when it was the publisher already.
-                    Sql.update(c, "UPDATE patch_releases SET revoked = TRUE, revoked_by = 'publisher' WHERE release_id = ?"
-                            + " AND (revoked = FALSE OR revoked_by IS NULL OR revoked_by <> 'publisher')", existing.get().id);
+                    if (revoke == null) {
+                        revoke = c.prepareStatement("UPDATE patch_releases SET revoked = TRUE, revoked_by = 'publisher' WHERE "
+                                + "release_id = ? AND (revoked = FALSE OR revoked_by IS NULL OR revoked_by <> 'publisher')");
+                    }
+                    Sql.bind(revoke, existing.get().id).executeUpdate();
                 }
                 return false;
             }
             KernelId k = release.kernel();
-            long id;
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO patch_releases (kernel_release, kernel_arch, "
-                    + "kernel_flavour, kernel_build, patch_version, module_name, target_name, sha256, module_length, "
-                    + "description, published_at, supersedes, revoked, promoted_to, added_at, revoked_by) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + (release.revoked() ? "'publisher'" : "NULL") + ")",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                Sql.bind(ps, k.release(), k.architecture(), k.flavour(), k.build(), release.version(),
-                        release.moduleName(), release.targetName(), release.sha256().hex(), release.length(),
-                        release.description(), release.publishedAt(), release.supersedes(), release.revoked(),
-                        Tiers.first(c).value(), db.clock().instant()).executeUpdate();
-                try (ResultSet keys = ps.getGeneratedKeys()) {
-                    keys.next();
-                    id = keys.getLong(1);
+            PreparedStatement ps = release.revoked() ? insertRevoked : insert;
+            if (ps == null) {
+                ps = c.prepareStatement("INSERT INTO patch_releases (kernel_release, kernel_arch, "
+                        + "kernel_flavour, kernel_build, patch_version, module_name, target_name, sha256, module_length, "
+                        + "description, published_at, supersedes, revoked, promoted_to, added_at, revoked_by) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + (release.revoked() ? "'publisher'" : "NULL") + ")",
+                        Statement.RETURN_GENERATED_KEYS);
+                if (release.revoked()) {
+                    insertRevoked = ps;
+                } else {
+                    insert = ps;
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO patch_cves (release_id, ordinal, cve_id, severity) VALUES (?, ?, ?, ?)")) {
+            if (firstTier == null) {
+                firstTier = Tiers.first(c);
+            }
+            long id;
+            Sql.bind(ps, k.release(), k.architecture(), k.flavour(), k.build(), release.version(),
+                    release.moduleName(), release.targetName(), release.sha256().hex(), release.length(),
+                    release.description(), release.publishedAt(), release.supersedes(), release.revoked(),
+                    firstTier.value(), db.clock().instant()).executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                id = keys.getLong(1);
+            }
+            if (!release.cves().isEmpty()) {
+                if (insertCves == null) {
+                    insertCves = c.prepareStatement("INSERT INTO patch_cves (release_id, ordinal, cve_id, severity) VALUES (?, ?, ?, ?)");
+                }
                 for (int i = 0; i < release.cves().size(); i++) {
                     Cve cve = release.cves().get(i);
-                    Sql.bind(ps, id, i, cve.id(), cve.severity().wireName()).addBatch();
+                    Sql.bind(insertCves, id, i, cve.id(), cve.severity().wireName()).addBatch();
                 }
-                if (!release.cves().isEmpty()) {
-                    ps.executeBatch();
-                }
+                insertCves.executeBatch();
             }
             return true;
+        }
+
+        private Optional<Row> find(KernelId kernel, long version) throws SQLException {
+            if (find == null) {
+                find = c.prepareStatement("SELECT " + COLUMNS + " FROM patch_releases r WHERE " + KERNEL_IS + " AND r.patch_version = ?");
+            }
+            Sql.bind(find, kernel.release(), kernel.architecture(), kernel.flavour(), kernel.build(), version);
+            List<Row> rows = readRows(find);
+            if (rows.isEmpty()) {
+                return Optional.empty();
+            }
+            if (findCves == null) {
+                findCves = c.prepareStatement(CVES_OF);
+            }
+            return Optional.of(withCves(rows, findCves).get(0));
+        }
+
+        @Override
+        public void close() throws SQLException {
+            SQLException first = null;
+            for (PreparedStatement ps : new PreparedStatement[] {find, findCves, insert, insertRevoked, insertCves, revoke}) {
+                if (ps != null) {
+                    try {
+                        ps.close();
+                    } catch (SQLException e) {
+                        first = first == null ? e : first;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
         }
     }
 
@@ -245,38 +315,54 @@ public final class JdbcPatchCatalog implements PatchCatalog {
         return rows(c, sql, args).stream().map(Row::release).toList();
     }
 
+    private static final String CVES_OF = "SELECT cve_id, severity FROM patch_cves WHERE release_id = ? ORDER BY ordinal";
+
     private static List<Row> rows(Connection c, String sql, Object... args) throws SQLException {
-        List<Row> rows = new ArrayList<>();
+        List<Row> rows;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            try (ResultSet rs = Sql.bind(ps, args).executeQuery()) {
-                while (rs.next()) {
-                    long id = rs.getLong("release_id");
-                    KernelId kernel = new KernelId(rs.getString("kernel_release"), rs.getString("kernel_arch"),
-                            rs.getString("kernel_flavour"), rs.getString("kernel_build"));
-                    PatchRelease r = new PatchRelease(kernel, rs.getLong("patch_version"), rs.getString("module_name"),
-                            rs.getString("target_name"), Sha256.of(rs.getString("sha256")), rs.getLong("module_length"),
-                            List.of(), rs.getString("description"), Sql.instant(rs, "published_at"),
-                            rs.getLong("supersedes"), rs.getBoolean("revoked"));
-                    rows.add(new Row(id, r, TierName.of(rs.getString("promoted_to"))));
-                }
+            rows = readRows(Sql.bind(ps, args));
+        }
+        if (rows.isEmpty()) {
+            return rows;
+        }
+        try (PreparedStatement ps = c.prepareStatement(CVES_OF)) {
+            return withCves(rows, ps);
+        }
+    }
+
+    /** The rows a bound query over {@link #COLUMNS} returns, without their CVEs. */
+    private static List<Row> readRows(PreparedStatement ps) throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long id = rs.getLong("release_id");
+                KernelId kernel = new KernelId(rs.getString("kernel_release"), rs.getString("kernel_arch"),
+                        rs.getString("kernel_flavour"), rs.getString("kernel_build"));
+                PatchRelease r = new PatchRelease(kernel, rs.getLong("patch_version"), rs.getString("module_name"),
+                        rs.getString("target_name"), Sha256.of(rs.getString("sha256")), rs.getLong("module_length"),
+                        List.of(), rs.getString("description"), Sql.instant(rs, "published_at"),
+                        rs.getLong("supersedes"), rs.getBoolean("revoked"));
+                rows.add(new Row(id, r, TierName.of(rs.getString("promoted_to"))));
             }
         }
+        return rows;
+    }
+
+    /** The rows with their CVEs, read with {@code cvesOf} ({@link #CVES_OF}). */
+    private static List<Row> withCves(List<Row> rows, PreparedStatement cvesOf) throws SQLException {
         List<Row> out = new ArrayList<>(rows.size());
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT cve_id, severity FROM patch_cves WHERE release_id = ? ORDER BY ordinal")) {
-            for (Row row : rows) {
-                List<Cve> cves = new ArrayList<>();
-                ps.setLong(1, row.id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        cves.add(new Cve(rs.getString(1), Severity.fromWire(rs.getString(2))));
-                    }
+        for (Row row : rows) {
+            List<Cve> cves = new ArrayList<>();
+            cvesOf.setLong(1, row.id);
+            try (ResultSet rs = cvesOf.executeQuery()) {
+                while (rs.next()) {
+                    cves.add(new Cve(rs.getString(1), Severity.fromWire(rs.getString(2))));
                 }
-                PatchRelease r = row.release;
-                out.add(cves.isEmpty() ? row : new Row(row.id, new PatchRelease(r.kernel(), r.version(), r.moduleName(),
-                        r.targetName(), r.sha256(), r.length(), cves, r.description(), r.publishedAt(),
-                        r.supersedes(), r.revoked()), row.promotedTo));
             }
+            PatchRelease r = row.release;
+            out.add(cves.isEmpty() ? row : new Row(row.id, new PatchRelease(r.kernel(), r.version(), r.moduleName(),
+                    r.targetName(), r.sha256(), r.length(), cves, r.description(), r.publishedAt(),
+                    r.supersedes(), r.revoked()), row.promotedTo));
         }
         return out;
     }

@@ -248,7 +248,29 @@ final class HttpUpstream implements MirrorSource {
 
     @Override
     public Optional<MetadataFile> fetch(String fileName, long maxLength) throws IOException {
-        java.util.concurrent.CompletableFuture<Optional<byte[]>> prefetched = prefetch.remove(fileName);
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> prefetched;
+        synchronized (expected) {
+            if (expected.contains(fileName)) {
+                // Announced files the verifier did not ask for before this one (a valid stored copy):
+                // it never will in this run, so they stop holding a place ahead.
+                for (java.util.Iterator<String> it = expected.iterator(); it.hasNext(); ) {
+                    String head = it.next();
+                    it.remove();
+                    if (head.equals(fileName)) {
+                        break;
+                    }
+                    if (prefetch.remove(head) != null) {
+                        ahead.release();
+                    }
+                }
+                prefetched = prefetch.remove(fileName);
+                if (prefetched != null) {
+                    ahead.release();
+                }
+            } else {
+                prefetched = prefetch.remove(fileName);
+            }
+        }
         if (prefetched == null && ROOT_FILE.matcher(fileName).matches() && prefetch.isEmpty() && !timestampPrefetched) {
             // A client update asks for the next root first, then the timestamp: ask for both at once.
             timestampPrefetched = true;
@@ -285,6 +307,74 @@ final class HttpUpstream implements MirrorSource {
     private final Map<String, java.util.concurrent.CompletableFuture<Optional<byte[]>>> prefetch =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean timestampPrefetched;
+
+    /**
+     * Files the verifier announced ({@link #expect}) and has not asked for yet, in its order; also
+     * the lock for moving an announced file between here and {@link #prefetch}.
+     */
+    private final java.util.LinkedHashSet<String> expected = new java.util.LinkedHashSet<>();
+    /** How many announced files may be fetched ahead of the verifier (bounds memory and requests). */
+    static final int PREFETCH_AHEAD = 32;
+    /** Places ahead: taken before an announced file is fetched, given back when the verifier takes it. */
+    private final java.util.concurrent.Semaphore ahead = new java.util.concurrent.Semaphore(PREFETCH_AHEAD);
+    private java.util.concurrent.ThreadPoolExecutor prefetchPool;
+
+    /**
+     * Fetches announced metadata files ahead of the verifier: on {@link #parallelism()} connections,
+     * in the announced order, at most {@value #PREFETCH_AHEAD} not yet taken. The verifier still
+     * gets each file only when it asks, and verifies it then; a file it asks for before a prefetch
+     * started is fetched on its own thread as usual, and the prefetch skips it.
+     */
+    @Override
+    public void expect(List<String> fileNames, long maxLength) {
+        java.util.List<String> fresh = new java.util.ArrayList<>();
+        synchronized (expected) {
+            for (String name : fileNames) {
+                if (!prefetch.containsKey(name) && expected.add(name)) {
+                    fresh.add(name);
+                }
+            }
+            if (fresh.isEmpty()) {
+                return;
+            }
+            if (prefetchPool == null) {
+                prefetchPool = new java.util.concurrent.ThreadPoolExecutor(parallelism, parallelism, 5, TimeUnit.SECONDS,
+                        new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                            Thread t = new Thread(r, "patchfleet-sync-prefetch");
+                            t.setDaemon(true);
+                            return t;
+                        });
+                prefetchPool.allowCoreThreadTimeOut(true);
+            }
+        }
+        long waitMs = readTimeout.toMillis() * 2 + 1000;
+        for (String name : fresh) {
+            prefetchPool.execute(() -> prefetchAnnounced(name, maxLength, waitMs));
+        }
+    }
+
+    private void prefetchAnnounced(String name, long maxLength, long waitMs) {
+        try {
+            if (!ahead.tryAcquire(waitMs, TimeUnit.MILLISECONDS)) {
+                return; // the verifier stopped taking files (a failed run): it fetches this one itself if ever
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Optional<byte[]>> f = new java.util.concurrent.CompletableFuture<>();
+        synchronized (expected) {
+            if (!expected.contains(name) || prefetch.putIfAbsent(name, f) != null) {
+                ahead.release(); // asked for (or skipped) already
+                return;
+            }
+        }
+        try {
+            f.complete(fetchBytes(name, maxLength));
+        } catch (IOException | RuntimeException e) {
+            f.completeExceptionally(e); // reported when the verifier asks for this file, as a direct fetch would be
+        }
+    }
 
     private java.util.concurrent.CompletableFuture<Optional<byte[]>> startFetch(String fileName, long maxLength) {
         java.util.concurrent.CompletableFuture<Optional<byte[]>> f = new java.util.concurrent.CompletableFuture<>();

@@ -22,6 +22,7 @@ import io.patchfleet.trust.tuf.KernelRoles;
 import io.patchfleet.trust.tuf.TufLimits;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -391,6 +392,32 @@ public final class TufVerifier implements Verifier {
             return result;
         } finally {
             lock.unlock();
+        }
+    }
+
+    @Override
+    public void expectDelegated(List<String> roles, MetadataSource source) {
+        Objects.requireNonNull(roles, "roles");
+        Objects.requireNonNull(source, "source");
+        State s = state;
+        if (s.current() == null) {
+            return;
+        }
+        List<String> names = new java.util.ArrayList<>(roles.size());
+        for (String role : roles) {
+            Metadata.MetaInfo info = s.snapshot().meta().get(role);
+            if (info == null || s.targets().delegation(role).isEmpty()) {
+                continue; // delegatedTargets will refuse it without fetching
+            }
+            CachedRole cached = delegatedCache.get(role);
+            if (cached != null && cached.rootVersion() == s.root().version()
+                    && cached.targetsVersion() == s.targets().version() && cached.targets().version() == info.version()) {
+                continue; // held verified: no fetch
+            }
+            names.add(s.root().consistentSnapshot() ? info.version() + "." + role + ".json" : role + ".json");
+        }
+        if (!names.isEmpty()) {
+            source.expect(List.copyOf(names), limits.delegatedMaxBytes());
         }
     }
 

@@ -92,6 +92,41 @@ class ClientWorkflowTest {
     }
 
     @Test
+    void expectDelegatedAnnouncesTheFilesDelegatedTargetsWillFetchInOrderAndNothingItHolds() throws Exception {
+        List<List<String>> announced = new java.util.ArrayList<>();
+        List<Long> bounds = new java.util.ArrayList<>();
+        io.patchfleet.trust.api.MetadataSource recording = new io.patchfleet.trust.api.MetadataSource() {
+            @Override
+            public java.util.Optional<MetadataFile> fetch(String fileName, long maxLength) throws java.io.IOException {
+                return source.fetch(fileName, maxLength);
+            }
+
+            @Override
+            public void expect(List<String> fileNames, long maxLength) {
+                announced.add(fileNames);
+                bounds.add(maxLength);
+            }
+        };
+        client.expectDelegated(List.of(KernelRoles.roleFor(KERNEL)), recording);
+        assertTrue(announced.isEmpty(), "before a refresh there is nothing to name");
+        client.refresh(source, START);
+        String mine = KernelRoles.roleFor(KERNEL);
+        String other = KernelRoles.roleFor(OTHER_KERNEL);
+        client.expectDelegated(List.of(other, "kernel-not-delegated", mine), recording);
+        assertEquals(List.of(List.of("1." + other + ".json", "1." + mine + ".json")), announced,
+                "the consistent-snapshot names, in the caller's order, without a role the targets do not delegate");
+        assertEquals(List.of(TufLimits.DEFAULTS.delegatedMaxBytes()), bounds);
+        client.delegatedTargets(mine, recording, START);
+        announced.clear();
+        client.expectDelegated(List.of(other, mine), recording);
+        assertEquals(List.of(List.of("1." + other + ".json")), announced, "a role held verified is not fetched again");
+        client.delegatedTargets(other, recording, START);
+        announced.clear();
+        client.expectDelegated(List.of(other, mine), recording);
+        assertTrue(announced.isEmpty(), "nothing to fetch: no call at all");
+    }
+
+    @Test
     void reopenedClientKeepsStateAndReusesUnchangedFiles() throws Exception {
         client.refresh(source, START);
         client.targetsFor(KERNEL, source, START);
