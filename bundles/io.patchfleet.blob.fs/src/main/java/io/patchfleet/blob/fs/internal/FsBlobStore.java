@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * once and leaves the force and the rename to a pool of flusher threads ({@link #FLUSHERS}), which
  * the commit waits for: the content is still forced before its name exists, but the caller (a
  * sync's download thread) does not wait for the disk, and the fsyncs of many files overlap.
+ *
+ * <p>On Linux 5.8+ with JNA ({@link FileSystemSync}) a batch forces nothing per file: an adopted
+ * file's writeback starts when it is adopted, and the commit syncs the file system once (all
+ * content on disk), names the files, and syncs it once more (names and folders durable). The same
+ * rule holds, content before name, for two syscalls instead of an fsync per file and folder.
  */
 @Component(service = BlobStore.class, configurationPid = FsBlobStore.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -98,15 +103,24 @@ public final class FsBlobStore implements BlobStore {
     static final int FLUSHERS = 8;
     /** Folders a batch created whose own entry is not durable yet (its commit pending). */
     private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+    /**
+     * Where the platform offers it ({@link FileSystemSync#platform}: Linux 5.8+ with JNA), a
+     * batch's adopted files are not forced one by one: their writeback starts when they are
+     * adopted, and the commit makes the whole file system durable once before the files get their
+     * names and once after. Empty: every file and folder is forced on its own.
+     */
+    private final Optional<FileSystemSync> fileSystemSync;
 
     @Activate
     public FsBlobStore(BundleContext context, Config config) throws IOException {
         this(root(context, config));
+        LOG.info("Blob store {}: batches made durable by {}", root, fileSystemSync.map(FileSystemSync::describe)
+                .orElse("an fsync of each file and folder"));
     }
 
     /** A store rooted at {@code root}, created if missing; deletes leftover temporary files. */
     public FsBlobStore(Path root) throws IOException {
-        this(root, FsBlobStore::force);
+        this(root, FsBlobStore::force, FsBlobStore::forceFile, FileSystemSync.platform());
     }
 
     /** How a folder's entries are made durable. */
@@ -119,13 +133,19 @@ public final class FsBlobStore implements BlobStore {
         this(root, directorySync, FsBlobStore::forceFile);
     }
 
+    FsBlobStore(Path root, DirectorySync directorySync, FileSync fileSync) throws IOException {
+        this(root, directorySync, fileSync, Optional.empty());
+    }
+
     /** How a file's content is forced to disk (fsync); a test checks when it happens. */
     @FunctionalInterface
     interface FileSync {
         void sync(Path file) throws IOException;
     }
 
-    FsBlobStore(Path root, DirectorySync directorySync, FileSync fileSync) throws IOException {
+    FsBlobStore(Path root, DirectorySync directorySync, FileSync fileSync, Optional<FileSystemSync> fileSystemSync)
+            throws IOException {
+        this.fileSystemSync = Objects.requireNonNull(fileSystemSync, "fileSystemSync");
         this.directorySync = directorySync;
         this.fileSync = fileSync;
         this.root = root.toAbsolutePath().normalize();
@@ -396,6 +416,12 @@ public final class FsBlobStore implements BlobStore {
         @Override
         public BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
             BlobInfo info = checkFile(file, expected, maxLength);
+            if (fileSystemSync.isPresent()) {
+                // Its bytes start for the disk now; the commit's first file-system sync waits for them.
+                fileSystemSync.get().startWriteback(file);
+                adopted.add(new Adopted(file, info, maxLength));
+                return info;
+            }
             staged.add(flusher.submit(() -> {
                 try {
                     install(file, info, maxLength, pending);
@@ -422,8 +448,15 @@ public final class FsBlobStore implements BlobStore {
             pending.add(file.getParent().getParent());
         }
 
+        /** Files adopted with a {@link FileSystemSync}: checked, not named yet (the commit does that). */
+        private final java.util.Queue<Adopted> adopted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
         @Override
         public void commit() throws StoreException {
+            if (fileSystemSync.isPresent()) {
+                commitBySyncfs(fileSystemSync.get());
+                return;
+            }
             // First every adopted file forced and named (their folders join the pending set as they are).
             for (java.util.concurrent.Future<?> f; (f = staged.peek()) != null; staged.remove(f)) {
                 try {
@@ -479,7 +512,51 @@ public final class FsBlobStore implements BlobStore {
             Set<Path> synced = Set.copyOf(dirs);
             unsynced.removeIf(d -> synced.contains(d.getParent())); // their entries are durable now
         }
+
+        /**
+         * The commit with a {@link FileSystemSync}: (1) one sync of the file system, so the content
+         * of every adopted file is on disk (their writeback started when they were adopted); (2) the
+         * files renamed to their digest names; (3) one more sync, so the names and new folders are
+         * durable too. Content still reaches the disk before any name points at it. After a failure
+         * the files not yet named stay where they were, to be adopted again by the next run.
+         */
+        private void commitBySyncfs(FileSystemSync fs) throws StoreException {
+            if (adopted.isEmpty() && pending.isEmpty()) {
+                return;
+            }
+            try {
+                fs.syncFileSystem(root);
+            } catch (IOException e) {
+                throw new StoreException(Reason.UNAVAILABLE, "cannot make the batch's blob files durable: " + e.getMessage(), e);
+            }
+            for (Adopted a; (a = adopted.peek()) != null; adopted.remove()) {
+                try {
+                    place(a.file(), a.info().sha256(), pending);
+                } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                    // Another file system than the store's: copied (and forced) like a put, then removed.
+                    try (InputStream in = Files.newInputStream(a.file())) {
+                        FsBlobStore.this.put(in, Optional.of(a.info().sha256()), a.maxLength(), pending);
+                        Files.deleteIfExists(a.file());
+                    } catch (IOException copy) {
+                        throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + a.file() + ": " + copy.getMessage(), copy);
+                    }
+                } catch (IOException e) {
+                    throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + a.file() + ": " + e.getMessage(), e);
+                }
+            }
+            try {
+                fs.syncFileSystem(root);
+            } catch (IOException e) {
+                throw new StoreException(Reason.UNAVAILABLE, "cannot make the batch's blob names durable: " + e.getMessage(), e);
+            }
+            List<Path> dirs = new ArrayList<>(pending);
+            pending.removeAll(dirs);
+            dirs.forEach(unsynced::remove); // every folder the batch created is durable now, with its entries
+        }
     }
+
+    /** A batch's adopted file waiting for its commit. */
+    private record Adopted(Path file, BlobInfo info, long maxLength) {}
 
     private static int readInput(InputStream in, byte[] buffer) throws IOException {
         return in.readNBytes(buffer, 0, buffer.length);
