@@ -1,6 +1,5 @@
 package io.patchfleet.trust.tuf.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,7 @@ public final class CanonicalJson {
 
     /** The canonical bytes of {@code value}: what is signed and hashed. */
     public static byte[] encode(Object value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        Bytes out = new Bytes(256);
         write(value, out, false);
         return out.toByteArray();
     }
@@ -32,12 +31,54 @@ public final class CanonicalJson {
      * control characters. Parsing the file gives the same values, so signatures still verify.
      */
     public static byte[] encodeFile(Object value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        Bytes out = new Bytes(256);
         write(value, out, true);
         return out.toByteArray();
     }
 
-    private static void write(Object value, ByteArrayOutputStream out, boolean file) {
+    /**
+     * A growing byte array without {@link java.io.ByteArrayOutputStream}'s lock on every write: a sync
+     * verifying 100 roles wrote ~500,000 single bytes through it, each a monitor enter and exit
+     * (BENCHMARKS.md, sync).
+     */
+    static final class Bytes {
+        private byte[] buf;
+        private int count;
+
+        Bytes(int capacity) {
+            buf = new byte[capacity];
+        }
+
+        private void ensure(int more) {
+            if (count + more > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+            }
+        }
+
+        void write(int b) {
+            ensure(1);
+            buf[count++] = (byte) b;
+        }
+
+        void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, buf, count, len);
+            count += len;
+        }
+
+        void writeAscii(String s) {
+            ensure(s.length());
+            for (int i = 0; i < s.length(); i++) {
+                buf[count++] = (byte) s.charAt(i);
+            }
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buf, count);
+        }
+    }
+
+    private static void write(Object value, Bytes out, boolean file) {
         if (value instanceof Map<?, ?> map) {
             List<String> keys = new ArrayList<>(map.size());
             for (Object k : map.keySet()) {
@@ -68,29 +109,34 @@ public final class CanonicalJson {
         } else if (value instanceof String s) {
             writeString(s, out, file);
         } else if (value instanceof Long || value instanceof Integer) {
-            out.writeBytes(value.toString().getBytes(StandardCharsets.US_ASCII));
+            out.writeAscii(value.toString());
         } else if (value instanceof Boolean b) {
-            out.writeBytes((b ? "true" : "false").getBytes(StandardCharsets.US_ASCII));
+            out.writeAscii(b ? "true" : "false");
         } else if (value == Json.NULL) {
-            out.writeBytes("null".getBytes(StandardCharsets.US_ASCII));
+            out.writeAscii("null");
         } else {
             throw new IllegalArgumentException("not representable in canonical JSON: "
                     + (value == null ? "Java null" : value.getClass().getName()));
         }
     }
 
-    private static void writeString(String s, ByteArrayOutputStream out, boolean file) {
+    private static void writeString(String s, Bytes out, boolean file) {
         out.write('"');
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-        for (byte b : utf8) {
+        int from = 0; // bytes before 'from' are written; runs without anything to escape go in one copy
+        for (int i = 0; i < utf8.length; i++) {
+            byte b = utf8[i];
             if (b == '"' || b == '\\') {
+                out.write(utf8, from, i - from);
                 out.write('\\');
+                from = i; // the quote or backslash itself goes with the next run
             } else if (file && b >= 0 && b < 0x20) {
-                out.writeBytes(String.format("\\u%04x", b).getBytes(StandardCharsets.US_ASCII));
-                continue;
+                out.write(utf8, from, i - from);
+                out.writeAscii(String.format("\\u%04x", b));
+                from = i + 1;
             }
-            out.write(b);
         }
+        out.write(utf8, from, utf8.length - from);
         out.write('"');
     }
 
