@@ -29,7 +29,9 @@ import java.util.Set;
  * that match the signed length and SHA-256 and never parse them (only clients do), which is
  * what the benchmark measures.
  *
- * usage: java -cp JARS bench/src/SyncSeed.java REPO KERNELS VERSIONS SIZE
+ * usage: java -cp JARS bench/src/SyncSeed.java REPO KERNELS VERSIONS SIZE [WARM]
+ *        WARM more kernel series (aarch64, modules named lkp_benchw_*) in the same signing: what
+ *        bench/sync.sh's warm-up sync fetches before the measured one (WARMUP_KERNELS)
  *        java -cp JARS bench/src/SyncSeed.java REPO --expired
  * The second form re-signs snapshot and timestamp as of eight days ago, so the new timestamp
  * (seven days' lifetime) has expired: for the expired-metadata test (integration-tests/chain).
@@ -54,11 +56,14 @@ public class SyncSeed {
         Instant now = Instant.now();
         List<PatchRelease> all = new ArrayList<>();
         long total = 0;
-        for (int k = 0; k < kernels; k++) {
-            KernelId kernel = new KernelId("6.1.0-" + (1000 + k) + "-amd64", "x86_64", "amd64", "");
+        int warm = a.length > 4 ? Integer.parseInt(a[4]) : 0;
+        for (int k = 0; k < kernels + warm; k++) {
+            boolean w = k >= kernels;
+            KernelId kernel = w ? new KernelId("6.1.0-" + (2000 + k - kernels) + "-arm64", "aarch64", "arm64", "")
+                    : new KernelId("6.1.0-" + (1000 + k) + "-amd64", "x86_64", "amd64", "");
             for (int v = 1; v <= versions; v++) {
                 random.nextBytes(bytes);
-                String module = "lkp_bench_" + k + "_" + v;
+                String module = (w ? "lkp_benchw_" + (k - kernels) : "lkp_bench_" + k) + "_" + v;
                 String target = KernelRoles.targetName(kernel, module + ".ko");
                 Path file = repo.targetPath(target);
                 Files.createDirectories(file.getParent());
@@ -71,8 +76,8 @@ public class SyncSeed {
         long t0 = System.nanoTime();
         Tuf.trustService().publisher().publish(repo, new PublishRequest(all, Set.of(), Duration.ofDays(90), Duration.ofDays(7)),
                 keys, now);
-        System.err.printf("published %d modules (%d kernels x %d versions, %d bytes) in %d ms%n", all.size(), kernels,
-                versions, total, (System.nanoTime() - t0) / 1_000_000);
+        System.err.printf("published %d modules (%d + %d warm-up kernels x %d versions, %d bytes) in %d ms%n", all.size(),
+                kernels, warm, versions, total, (System.nanoTime() - t0) / 1_000_000);
     }
 
     /** The unencrypted keys that 'patchfleet publisher init --insecure-plain-keys' wrote. */

@@ -534,11 +534,15 @@ final class HttpUpstream implements MirrorSource {
         }
     }
 
-    /** Read size of a module body: large reads go from the socket straight into the array (no buffering). */
-    static final int DOWNLOAD_BUFFER = 512 * 1024;
+    /**
+     * Read size of a module body: reads of this size go from the socket straight into the array
+     * (no buffering), and the bytes are still in the CPU's cache when they are written on to the
+     * file (512 KiB reads left the kernel's copy into the page cache 20 % slower, BENCHMARKS.md, sync).
+     */
+    static final int DOWNLOAD_BUFFER = 64 * 1024;
 
     /**
-     * One read array per download thread, reused for every module it fetches: a fresh 512 KiB array
+     * One read array per download thread, reused for every module it fetches: a fresh array
      * per module was zeroed by the JVM and collected again, 1,000 times in a sync of 1,000 modules
      * (1.4 % of the on-prem server's CPU in the sync's profile, BENCHMARKS.md). The mirror's download
      * threads end with its run, and their arrays with them.
