@@ -18,11 +18,12 @@
 #   PATCHES=1000 SIZE=1048576 KERNELS=100     phase (a): PATCHES modules over KERNELS kernel series
 #   NOCHANGE_KERNELS=1000 NOCHANGE_VERSIONS=10 TRIGGERS=15   phase (b)
 #   PARALLEL=4      downloads at once (the on-prem's download.parallelism; curl --parallel-max)
-#   WARMUP_KERNELS=100 (a) only: the on-prem server first syncs this many more kernel series
+#   WARMUP_KERNELS=0   (a) only: the on-prem server first syncs this many more kernel series
 #                   (aarch64, VERSIONS modules of SIZE each, published with the others) and only
 #                   then the measured PATCHES: a server that has synced before, its sync code
-#                   compiled by the JIT, as any server that runs a while is. 0: the measured sync is
-#                   the fresh server's first (the cold case, also reported in BENCHMARKS.md)
+#                   compiled by the JIT (100: a 1 GB warm-up). 0, the default: the measured sync is
+#                   the fresh server's first. Measured both ways in BENCHMARKS.md: the warm-up did
+#                   not make the measured sync faster (the JIT still compiles during it)
 #   SETTLE=0        seconds the fresh on-prem server runs before the sync is configured (its
 #                   start-up JIT compilation finishes first); 0 = the sync starts right at start-up
 #   PHASES="a b"    which phases to run
@@ -46,7 +47,7 @@ nc_versions=${NOCHANGE_VERSIONS:-10}
 triggers=${TRIGGERS:-15}
 parallel=${PARALLEL:-4}
 phases=${PHASES:-a b}
-warm=${WARMUP_KERNELS:-100}
+warm=${WARMUP_KERNELS:-0}
 bench=${BENCH_DIR:-/tmp/patchfleet-bench}
 work=$bench/sync
 (( patches % kernels == 0 )) || { echo "PATCHES must be a multiple of KERNELS" >&2; exit 2; }
