@@ -1,7 +1,6 @@
 package io.patchfleet.trust.tuf.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -78,37 +77,67 @@ public final class CanonicalJson {
         }
     }
 
+    /*
+     * Small methods on purpose: one method holding every case (and the key sort) compiled to 60 KB
+     * of machine code in 2 s of C2 time during a sync that verified 100 roles (BENCHMARKS.md, sync).
+     */
     private static void write(Object value, Bytes out, boolean file) {
         if (value instanceof Map<?, ?> map) {
-            List<String> keys = new ArrayList<>(map.size());
-            for (Object k : map.keySet()) {
-                keys.add((String) k);
-            }
-            keys.sort(CanonicalJson::compareCodePoints);
-            out.write('{');
-            boolean first = true;
-            for (String k : keys) {
-                if (!first) {
-                    out.write(',');
-                }
-                first = false;
-                writeString(k, out, file);
-                out.write(':');
-                write(map.get(k), out, file);
-            }
-            out.write('}');
+            writeMap(map, out, file);
         } else if (value instanceof List<?> list) {
-            out.write('[');
-            for (int i = 0; i < list.size(); i++) {
-                if (i > 0) {
-                    out.write(',');
-                }
-                write(list.get(i), out, file);
-            }
-            out.write(']');
+            writeList(list, out, file);
         } else if (value instanceof String s) {
             writeString(s, out, file);
-        } else if (value instanceof Long || value instanceof Integer) {
+        } else {
+            writeScalar(value, out);
+        }
+    }
+
+    private static void writeMap(Map<?, ?> map, Bytes out, boolean file) {
+        String[] keys = sortedKeys(map);
+        out.write('{');
+        for (int i = 0; i < keys.length; i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            writeString(keys[i], out, file);
+            out.write(':');
+            write(map.get(keys[i]), out, file);
+        }
+        out.write('}');
+    }
+
+    /** The keys in code point order; metadata read from canonical files has them so already (no sort then). */
+    private static String[] sortedKeys(Map<?, ?> map) {
+        String[] keys = new String[map.size()];
+        int n = 0;
+        boolean sorted = true;
+        for (Object k : map.keySet()) {
+            keys[n] = (String) k;
+            if (n > 0 && sorted && compareCodePoints(keys[n - 1], keys[n]) > 0) {
+                sorted = false;
+            }
+            n++;
+        }
+        if (!sorted) {
+            java.util.Arrays.sort(keys, CanonicalJson::compareCodePoints);
+        }
+        return keys;
+    }
+
+    private static void writeList(List<?> list, Bytes out, boolean file) {
+        out.write('[');
+        for (int i = 0; i < list.size(); i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            write(list.get(i), out, file);
+        }
+        out.write(']');
+    }
+
+    private static void writeScalar(Object value, Bytes out) {
+        if (value instanceof Long || value instanceof Integer) {
             out.writeAscii(value.toString());
         } else if (value instanceof Boolean b) {
             out.writeAscii(b ? "true" : "false");

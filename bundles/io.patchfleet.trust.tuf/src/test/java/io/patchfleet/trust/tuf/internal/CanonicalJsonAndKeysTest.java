@@ -32,6 +32,17 @@ class CanonicalJsonAndKeysTest {
         assertEquals("{\"a\":\"x\\\"y\\\\z\n\u00e9\",\"b\":[1,true,null],\"\uFFFD\":-5,\"\uD83D\uDE00\":0}",
                 new String(CanonicalJson.encode(m), StandardCharsets.UTF_8));
         // files escape control characters; parsing a file gives back the canonical form
+        Map<String, Object> sorted = new LinkedHashMap<>();
+        sorted.put("a", m.get("a"));
+        sorted.put("b", m.get("b"));
+        sorted.put("\uFFFD", m.get("\uFFFD"));
+        sorted.put("\uD83D\uDE00", m.get("\uD83D\uDE00"));
+        assertArrayEquals(CanonicalJson.encode(m), CanonicalJson.encode(sorted), "keys already in order: the same bytes");
+        Map<String, Object> reversed = new LinkedHashMap<>();
+        List<String> backwards = new java.util.ArrayList<>(sorted.keySet());
+        java.util.Collections.reverse(backwards);
+        backwards.forEach(k -> reversed.put(k, sorted.get(k)));
+        assertArrayEquals(CanonicalJson.encode(m), CanonicalJson.encode(reversed), "keys in reverse: sorted");
         byte[] file = CanonicalJson.encodeFile(m);
         assertTrue(new String(file, StandardCharsets.UTF_8).contains("z\\u000a"));
         assertArrayEquals(CanonicalJson.encode(m), CanonicalJson.encode(Json.parseObject(file, "t", 1000)));
