@@ -118,8 +118,14 @@ class RolloutPluginTest {
             machines.enroll(new Machine(m.id(), m.tier(), Set.of(), m.enrolledAt()));
             assertEquals(held, checkIn(id, credential));
         } finally {
-            config.delete();
+            // Uninstalled first, its configuration deleted after: the other order raced in the framework.
+            // Configuration Admin deletes on its own thread, so SCR unregistered the plugin's policy while
+            // the bundle was being uninstalled, and Felix's event dispatch failed on the gone revision
+            // (NullPointerException in ServiceReferenceImpl.isAssignableTo, seen once on a clean-clone CI
+            // run): the server never heard that the policy left. Uninstalling stops the bundle, and SCR
+            // unregisters its services while the bundle still has its revision.
             plugin.uninstall();
+            config.delete();
         }
         await(() -> checkIn(id, credential).equals(OFFERED), "uninstalled: the chain is back to the tier policy");
     }
