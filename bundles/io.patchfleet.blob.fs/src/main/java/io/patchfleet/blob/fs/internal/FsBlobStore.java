@@ -306,20 +306,27 @@ public final class FsBlobStore implements BlobStore {
             if (!Files.exists(path(info.sha256()))) {
                 fileSync.sync(file);
             }
-            try {
-                place(file, info.sha256(), pending);
-            } catch (AtomicMoveNotSupportedException e) {
-                // Another file system than the store's (a configured blob directory elsewhere): copy.
-                BlobInfo copied;
-                try (InputStream in = Files.newInputStream(file)) {
-                    copied = put(in, Optional.of(info.sha256()), maxLength, pending);
-                }
-                Files.deleteIfExists(file);
-                return copied;
-            }
-            return info;
+            return placeOrCopy(file, info, maxLength, pending);
         } catch (IOException e) {
             throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Renames a checked file (content already durable) to its digest name; from another file system
+     * than the store's (a configured blob directory elsewhere) it is copied like a put, then removed.
+     */
+    private BlobInfo placeOrCopy(Path file, BlobInfo info, long maxLength, Set<Path> pending) throws IOException, StoreException {
+        try {
+            place(file, info.sha256(), pending);
+            return info;
+        } catch (AtomicMoveNotSupportedException e) {
+            BlobInfo copied;
+            try (InputStream in = Files.newInputStream(file)) {
+                copied = put(in, Optional.of(info.sha256()), maxLength, pending);
+            }
+            Files.deleteIfExists(file);
+            return copied;
         }
     }
 
@@ -531,15 +538,7 @@ public final class FsBlobStore implements BlobStore {
             }
             for (Adopted a; (a = adopted.peek()) != null; adopted.remove()) {
                 try {
-                    place(a.file(), a.info().sha256(), pending);
-                } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                    // Another file system than the store's: copied (and forced) like a put, then removed.
-                    try (InputStream in = Files.newInputStream(a.file())) {
-                        FsBlobStore.this.put(in, Optional.of(a.info().sha256()), a.maxLength(), pending);
-                        Files.deleteIfExists(a.file());
-                    } catch (IOException copy) {
-                        throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + a.file() + ": " + copy.getMessage(), copy);
-                    }
+                    placeOrCopy(a.file(), a.info(), a.maxLength(), pending);
                 } catch (IOException e) {
                     throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + a.file() + ": " + e.getMessage(), e);
                 }
