@@ -441,16 +441,14 @@ public class ClientDaemon implements ControlCommand {
         AgentState s = state;
         Instant now = Instant.now();
         List<EventQueue.Entry> events = files.events.snapshot();
-        Verifier verifier = verifier(e);
-        Map<String, Long> trusted = new LinkedHashMap<>();
-        verifier.current().ifPresent(m -> {
-            trusted.put("timestamp", m.timestampVersion());
-            trusted.put("snapshot", m.snapshotVersion());
-            trusted.put("targets", m.targetsVersion());
-        });
-        Map.Entry<String, Long> role = kernelRole;
-        if (role != null && !trusted.isEmpty()) {
-            trusted.put(role.getKey(), role.getValue()); // so the server stops resending an unchanged kernel role
+        // The trusted versions: from the verifier when it is open, else as it last confirmed them
+        // (AgentState#trusted), so that a no-change check-in after a start does not open it.
+        Map<String, Long> trusted = s.trusted();
+        if (openVerifier(e) != null || trusted.isEmpty()) {
+            trusted = trustedVersions(verifier(e));
+            if (!trusted.equals(s.trusted())) {
+                update(state.withTrusted(trusted));
+            }
         }
         long[] uptime = uptime(now);
         AppliedPatch applied = s.applied();
@@ -485,7 +483,7 @@ public class ClientDaemon implements ControlCommand {
             saveEtag(answer.etag());
             return Optional.of(r);
         }
-        act(e, running, verifier, server.metadata(e.credential(), r.metadata()), r.directive(), now);
+        act(e, running, verifier(e), server.metadata(e.credential(), r.metadata()), r.directive(), now);
         AgentState after = state;
         // Not acted on fully (failed, held back): the next check-in must get the whole answer
         // again rather than a 304, or a failed apply would never be retried.
@@ -532,10 +530,10 @@ public class ClientDaemon implements ControlCommand {
             verified = trust.verifyDirective(directive.getBytes(StandardCharsets.UTF_8), key, new MachineId(e.machineId()),
                     state.directiveCounter(), targets, now);
         } catch (IOException ex) {
-            verifierCache = null; // an update cut short: read the trusted metadata from disk again next time
+            forgetVerifier(); // an update cut short: read the trusted metadata from disk again next time
             throw ex;
         } catch (TrustException ex) {
-            verifierCache = null; // read the trusted metadata from disk again next time
+            forgetVerifier(); // read the trusted metadata from disk again next time
             String why = "refused the server's answer: " + ex.getMessage();
             LOG.error("Verification failed: {}", why);
             update(state.withCheck("check-failed", state.kernelSupport(), state.lastCheck(), now.toString(), why,
@@ -543,7 +541,7 @@ public class ClientDaemon implements ControlCommand {
             event(MachineEvent.Kind.ERROR, 0, why);
             return;
         }
-        update(state.withCounter(verified.directive().counter()));
+        update(state.withCounter(verified.directive().counter()).withTrusted(trustedVersions(verifier)));
         if (verified.target().isEmpty()) {
             revert("the server directs: run no patch");
             return;
@@ -999,7 +997,7 @@ public class ClientDaemon implements ControlCommand {
             deleteTree(fresh);
             throw new ControlException("server-unreachable", "Fetching the publisher metadata failed: " + e.getMessage());
         }
-        verifierCache = null;
+        forgetVerifier();
         deleteTree(files.tuf);
         Files.move(fresh, files.tuf, StandardCopyOption.ATOMIC_MOVE);
         Enrollment enrollment = new Enrollment(r.machineId(), r.credential(), server, r.tier(), r.directiveKey(),
@@ -1064,7 +1062,7 @@ public class ClientDaemon implements ControlCommand {
             revert("disabled by the operator");
         }
         files.deleteEnrollment();
-        verifierCache = null;
+        forgetVerifier();
         deleteTree(files.tuf);
         files.events.acknowledge(files.events.snapshot());
         AgentState s = state;
@@ -1280,15 +1278,51 @@ public class ClientDaemon implements ControlCommand {
      * failed verification, so that what it holds never differs from what is on disk.
      */
     private Verifier verifier(Enrollment e) throws IOException, TrustException {
-        String key = e.server() + " " + e.enrolledAt() + " " + e.rootSha256() + " " + e.trustOnFirstUse();
-        Map.Entry<String, Verifier> cached = verifierCache;
-        if (cached != null && cached.getKey().equals(key)) {
-            return cached.getValue();
+        Verifier open = openVerifier(e);
+        if (open != null) {
+            return open;
         }
         TrustAnchor anchor = e.trustOnFirstUse() ? TrustAnchor.trustOnFirstUse() : TrustAnchor.pinned(Sha256.of(e.rootSha256()));
         Verifier v = trust.open(anchor, RepositoryDirectory.trustedStore(files.tuf));
-        verifierCache = Map.entry(key, v);
+        verifierCache = Map.entry(verifierKey(e), v);
         return v;
+    }
+
+    /** The verifier kept for this enrollment, or null when none is open. */
+    private Verifier openVerifier(Enrollment e) {
+        Map.Entry<String, Verifier> cached = verifierCache;
+        return cached != null && cached.getKey().equals(verifierKey(e)) ? cached.getValue() : null;
+    }
+
+    private static String verifierKey(Enrollment e) {
+        return e.server() + " " + e.enrolledAt() + " " + e.rootSha256() + " " + e.trustOnFirstUse();
+    }
+
+    /**
+     * Drops the open verifier and the trusted versions the state remembers (AgentState#trusted):
+     * the trusted store changed (enable, disable) or an update of it failed, so the next
+     * check-in reads it from disk again and tells the server what it found.
+     */
+    private void forgetVerifier() {
+        verifierCache = null;
+        if (!state.trusted().isEmpty()) {
+            update(state.withTrusted(Map.of()));
+        }
+    }
+
+    /** The trusted versions a check-in tells the server: the top-level roles and this kernel's role. */
+    private Map<String, Long> trustedVersions(Verifier verifier) {
+        Map<String, Long> trusted = new LinkedHashMap<>();
+        verifier.current().ifPresent(m -> {
+            trusted.put("timestamp", m.timestampVersion());
+            trusted.put("snapshot", m.snapshotVersion());
+            trusted.put("targets", m.targetsVersion());
+        });
+        Map.Entry<String, Long> role = kernelRole;
+        if (role != null && !trusted.isEmpty()) {
+            trusted.put(role.getKey(), role.getValue()); // so the server stops resending an unchanged kernel role
+        }
+        return trusted;
     }
 
     /**

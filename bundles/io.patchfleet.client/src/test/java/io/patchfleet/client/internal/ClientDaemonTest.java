@@ -200,6 +200,116 @@ class ClientDaemonTest {
     }
 
     @Test
+    void aRestartedDaemonSendsTheTrustedVersionsItRememberedWithoutOpeningTheVerifier() throws Exception {
+        // Given a machine whose state remembers the trusted versions and the last answer's ETag,
+        // and a server (real HTTP on loopback) that answers that ETag with 304
+        java.util.List<Map<String, Long>> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = recordingServer(sent, "{\"kernelSupport\":\"supported\",\"metadata\":{},"
+                + "\"directive\":null,\"reason\":null,\"nextCheckInSeconds\":3600}");
+        ClientFiles files = enrolledWith(server);
+        Map<String, Long> remembered = Map.of("timestamp", 41L, "snapshot", 17L, "targets", 9L, "kernel-6.1.0-56-amd64", 5L);
+        files.save(AgentState.initial().withCheck("checked", "supported", null, null, null, "\"e1\"", null)
+                .withTrusted(remembered));
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        ClientDaemon daemon = daemon(Map.of("dial_timeout", "5s"), countingOpens(opened));
+        try {
+            // When it checks in
+            assertTrue(daemon.check().isEmpty(), "304: nothing changed");
+
+            // Then it told the server what it remembered, and never read the trusted store for it
+            assertEquals(List.of(remembered), sent);
+            assertEquals(0, opened.get(), "the verifier was not opened for a no-change check-in");
+            assertEquals("checked", daemon.state().checkState());
+        } finally {
+            daemon.deactivate();
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void withoutRememberedVersionsTheCheckInAsksTheVerifierAndARefusedAnswerForgetsThem() throws Exception {
+        // Given a machine that remembers nothing, and a server whose answer carries a directive that
+        // cannot be verified (no publisher metadata to check it against: the update fails)
+        java.util.List<Map<String, Long>> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = recordingServer(sent, "{\"kernelSupport\":\"supported\",\"metadata\":{},"
+                + "\"directive\":\"{}\",\"reason\":null,\"nextCheckInSeconds\":3600}");
+        ClientFiles files = enrolledWith(server);
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        ClientDaemon daemon = daemon(Map.of("dial_timeout", "5s"), countingOpens(opened));
+        try {
+            // When it checks in, the verifier is opened for the versions (an empty store: none)
+            IOException refused = assertThrows(IOException.class, daemon::check);
+            assertTrue(refused.getMessage().contains("root.json"), refused.getMessage());
+            assertEquals(1, opened.get());
+            assertEquals(List.of(Map.of()), sent);
+            // and the answer it could not verify leaves nothing remembered: the next check-in reads
+            // the trusted store again
+            assertEquals(Map.of(), files.state().trusted());
+            assertThrows(IOException.class, daemon::check);
+            assertEquals(2, opened.get(), "the verifier is read again after a refused answer");
+
+            // and versions remembered on disk are dropped the same way: a state that claims versions
+            // the server's answer cannot be verified against is forgotten, not kept
+            daemon.deactivate();
+            files.save(files.state().withTrusted(Map.of("timestamp", 1_000_000L)));
+            daemon = daemon(Map.of("dial_timeout", "5s"), countingOpens(opened));
+            assertThrows(IOException.class, daemon::check);
+            assertEquals(Map.of("timestamp", 1_000_000L), sent.get(2), "sent as remembered");
+            assertEquals(Map.of(), files.state().trusted(), "forgotten once the answer did not verify");
+        } finally {
+            daemon.deactivate();
+            server.stop(0);
+        }
+    }
+
+    /** A check-in endpoint that records each request's trusted versions, answers 304 to ETag e1, else BODY. */
+    private static com.sun.net.httpserver.HttpServer recordingServer(List<Map<String, Long>> sent, String body) throws IOException {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/check-in", exchange -> {
+            io.patchfleet.protocol.CheckInRequest request = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readValue(exchange.getRequestBody(), io.patchfleet.protocol.CheckInRequest.class);
+            sent.add(request.trustedVersions());
+            if ("\"e1\"".equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+                exchange.sendResponseHeaders(304, -1);
+            } else {
+                byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.getResponseHeaders().add("ETag", "\"e2\"");
+                exchange.sendResponseHeaders(200, bytes.length);
+                exchange.getResponseBody().write(bytes);
+            }
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    private ClientFiles enrolledWith(com.sun.net.httpserver.HttpServer server) throws IOException {
+        ClientFiles files = new ClientFiles(data.resolve("client"));
+        JsonFiles.write(files.enrollment, new Enrollment("0123456789abcdef0123456789abcdef", "secret",
+                "http://127.0.0.1:" + server.getAddress().getPort(), "stable", Map.of(), "ab".repeat(32), false,
+                Instant.now().toString()));
+        return files;
+    }
+
+    /** The real TUF trust service, counting how often a verifier is opened. */
+    private static io.patchfleet.trust.api.TrustService countingOpens(java.util.concurrent.atomic.AtomicInteger opened) {
+        io.patchfleet.trust.api.TrustService real = Tuf.trustService();
+        return (io.patchfleet.trust.api.TrustService) Proxy.newProxyInstance(ClientDaemonTest.class.getClassLoader(),
+                new Class<?>[] {io.patchfleet.trust.api.TrustService.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("open")) {
+                        opened.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
     void theServersHintHoldsAfterAnUnchangedAnswerThatCarriesNone() throws Exception {
         ClientDaemon hourly = daemon(Map.of("check_interval", 60));
         try {
@@ -261,11 +371,15 @@ class ClientDaemonTest {
     }
 
     private ClientDaemon daemon(Map<String, Object> overrides) throws IOException {
+        return daemon(overrides, Tuf.trustService());
+    }
+
+    private ClientDaemon daemon(Map<String, Object> overrides, io.patchfleet.trust.api.TrustService trust) throws IOException {
         Map<String, Object> values = new java.util.HashMap<>(Map.of("check_interval", 0, "cmdline_file",
                 data.resolve("no-cmdline").toString(), "machine_id_file", data.resolve("no-machine-id").toString(),
                 "boot_id_file", data.resolve("no-boot-id").toString()));
         values.putAll(overrides);
-        return new ClientDaemon(data, data.resolve("etc"), "test", config(values), new FakeKernel(), Tuf.trustService(), false);
+        return new ClientDaemon(data, data.resolve("etc"), "test", config(values), new FakeKernel(), trust, false);
     }
 
     private ClientDaemon.Config config(Map<String, Object> values) {
