@@ -92,9 +92,10 @@ final class FrameworkLauncher {
         installDefaultConfiguration(profileDir.resolve("etc"));
         configureLogging();
 
+        Map<String, String> properties = frameworkProperties();
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("No OSGi framework on the class path"))
-                .newFramework(frameworkProperties());
+                .newFramework(properties);
         try {
             framework.init();
         } catch (BundleException e) {
@@ -114,6 +115,7 @@ final class FrameworkLauncher {
             System.clearProperty(CDS_ARCHIVE_PROPERTY);
             log("Class-data archive: left to the next start (this one installed or updated bundles)");
         }
+        startPreloads(framework, properties);
         framework.start();
         for (Bundle b : toStart) {
             try {
@@ -126,6 +128,55 @@ final class FrameworkLauncher {
         pendingState.clear();
         writeProfileState();
         return framework;
+    }
+
+    /** The manifest header naming a bundle's preload class (see {@link #startPreloads}). */
+    static final String PRELOAD_HEADER = "Patchfleet-Preload";
+
+    /**
+     * Runs the preloads of the bundles that declare one ({@code Patchfleet-Preload: CLASS}, a
+     * public class with a public no-argument constructor implementing
+     * {@code Consumer<Map<String, String>>}, called with the framework properties) on one
+     * background thread, while the framework starts its bundles on its own.
+     *
+     * <p>Why: a JVM starts everything interpreted, and a framework starts its bundles one after
+     * the other on one thread, so the first minutes of work of a short start (loading and running
+     * Jackson's classes to build the (de)serializers of the files and the wire, the JDK's HTTP
+     * classes, JNA's native library) sat on that one path while the other core idled (the main
+     * thread only waits for the start levels). A preload does the same work ahead, on the same
+     * objects where it can (a bundle's shared mapper), so that the component finds it done. It only
+     * reads: it changes no file and no state, and whatever it fails at is done again, the usual
+     * way, by the component (its failure is logged, nothing else). Measured in BENCHMARKS.md
+     * (client footprint). The bundles are resolved here first, on the same thread: resolving is
+     * needed for their classes and is the framework's next step anyway.
+     */
+    private void startPreloads(Framework framework, Map<String, String> properties) {
+        List<Bundle> preloading = new ArrayList<>();
+        for (Bundle b : framework.getBundleContext().getBundles()) {
+            if (b.getHeaders("").get(PRELOAD_HEADER) != null) {
+                preloading.add(b);
+            }
+        }
+        if (preloading.isEmpty()) {
+            return;
+        }
+        Map<String, String> view = Map.copyOf(properties);
+        Thread preload = new Thread(() -> {
+            framework.adapt(org.osgi.framework.wiring.FrameworkWiring.class).resolveBundles(preloading);
+            for (Bundle b : preloading) {
+                String name = b.getHeaders("").get(PRELOAD_HEADER).trim();
+                try {
+                    @SuppressWarnings("unchecked")
+                    java.util.function.Consumer<Map<String, String>> task =
+                            (java.util.function.Consumer<Map<String, String>>) b.loadClass(name).getConstructor().newInstance();
+                    task.accept(view);
+                } catch (Exception | LinkageError e) {
+                    log("Preload " + name + " of " + b.getSymbolicName() + " failed (the bundle does the same work when it starts): " + e);
+                }
+            }
+        }, "patchfleet-preload");
+        preload.setDaemon(true);
+        preload.start();
     }
 
     private Map<String, String> frameworkProperties() {

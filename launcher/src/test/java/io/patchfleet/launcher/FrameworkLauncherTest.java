@@ -246,6 +246,50 @@ class FrameworkLauncherTest {
     }
 
     @Test
+    void aBundlesPreloadRunsOnItsOwnThreadWithTheFrameworkPropertiesAndAFailingOneStopsNothing() throws Exception {
+        setUp();
+        // Given two bundles that declare a preload: one records where and with what it ran, one throws
+        Path out = tmp.resolve("preload.out");
+        Files.write(profileBundles().resolve("p.jar"), bundleWithClass("test.preload", "test.p.Recorder", """
+                package test.p;
+                public class Recorder implements java.util.function.Consumer<java.util.Map<String, String>> {
+                    public void accept(java.util.Map<String, String> properties) {
+                        try {
+                            java.nio.file.Files.writeString(java.nio.file.Path.of(properties.get("test.preload.out")),
+                                    Thread.currentThread().getName() + " " + properties.get("patchfleet.profile"));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                }
+                """));
+        Files.write(profileBundles().resolve("q.jar"), bundleWithClass("test.failing", "test.q.Fails", """
+                package test.q;
+                public class Fails implements java.util.function.Consumer<java.util.Map<String, String>> {
+                    public void accept(java.util.Map<String, String> properties) {
+                        throw new IllegalStateException("preload failed on purpose");
+                    }
+                }
+                """));
+        Framework framework = new FrameworkLauncher(home, "test", data, data.resolve("etc"),
+                Map.of("test.preload.out", out.toString())).start();
+        try {
+            // Then the recorder ran on the preload thread with the framework's properties
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (!Files.exists(out) && System.nanoTime() < deadline) {
+                Thread.sleep(10); // polled, bounded by the deadline
+            }
+            assertEquals("patchfleet-preload test", Files.readString(out));
+            // and the failing preload stopped neither its bundle nor the others
+            assertEquals(Bundle.ACTIVE, find(framework, "test.failing").getState());
+            assertEquals(Bundle.ACTIVE, find(framework, "test.preload").getState());
+            assertEquals(Bundle.ACTIVE, find(framework, "test.a").getState());
+        } finally {
+            FrameworkLauncher.stop(framework);
+        }
+    }
+
+    @Test
     void startLevelsPutLoggingAndConfigurationFirst() {
         assertEquals(1, FrameworkLauncher.startLevel("slf4j.simple"));
         assertEquals(1, FrameworkLauncher.startLevel("org.apache.felix.configadmin"));
@@ -256,6 +300,32 @@ class FrameworkLauncherTest {
     private static Bundle find(Framework framework, String bsn) {
         return Arrays.stream(framework.getBundleContext().getBundles())
                 .filter(b -> bsn.equals(b.getSymbolicName())).findFirst().orElse(null);
+    }
+
+    /** A bundle holding one class compiled from SOURCE and naming it in its Patchfleet-Preload header. */
+    private Path compileDir;
+
+    private byte[] bundleWithClass(String bsn, String className, String source) throws IOException {
+        compileDir = Files.createDirectories(tmp.resolve("classes-" + bsn));
+        Path src = compileDir.resolve(className.substring(className.lastIndexOf('.') + 1) + ".java");
+        Files.writeString(src, source);
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        assertEquals(0, javac.run(null, null, null, "-d", compileDir.toString(), src.toString()), "compiled");
+        Manifest mf = new Manifest();
+        Attributes a = mf.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", bsn);
+        a.putValue("Bundle-Version", "1.0.0");
+        a.putValue(FrameworkLauncher.PRELOAD_HEADER, className);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JarOutputStream jar = new JarOutputStream(out, mf)) {
+            String entry = className.replace('.', '/') + ".class";
+            jar.putNextEntry(new java.util.jar.JarEntry(entry));
+            jar.write(Files.readAllBytes(compileDir.resolve(entry)));
+            jar.closeEntry();
+        }
+        return out.toByteArray();
     }
 
     static byte[] bundle(String bsn, String version, String marker) throws IOException {

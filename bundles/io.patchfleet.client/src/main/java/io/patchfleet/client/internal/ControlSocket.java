@@ -31,7 +31,6 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The client's local control endpoint: a Unix domain socket at {@code <data>/run/control.sock},
@@ -46,7 +45,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public class ControlSocket {
     private static final Logger LOG = AgentLog.logger(ControlSocket.class);
     static final int MAX_REQUEST_CHARS = 64 * 1024;
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final Map<String, ControlCommand> commands = new ConcurrentHashMap<>();
     private final ServerSocketChannel server;
@@ -139,7 +137,7 @@ public class ControlSocket {
         }
         Map<?, ?> request;
         try {
-            request = MAPPER.readValue(line, Map.class);
+            request = JsonFiles.MAPPER.readValue(line, Map.class);
         } catch (IOException e) {
             return error("bad-request", "Request is not JSON: " + e.getMessage());
         }
@@ -178,7 +176,7 @@ public class ControlSocket {
     private static void respond(SocketChannel channel, Map<String, Object> response) {
         try {
             OutputStream out = Channels.newOutputStream(channel);
-            out.write(MAPPER.writeValueAsBytes(response));
+            out.write(JsonFiles.COMPACT.writeValueAsBytes(response));
             out.write('\n');
             out.flush();
         } catch (IOException e) {

@@ -13,6 +13,7 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 /**
@@ -21,9 +22,18 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * either the old or the new content, never a mix. Files are owner-only: they hold the credential.
  */
 final class JsonFiles {
+    /**
+     * The client's one JSON mapper: files, the server's wire and the control socket share it, so
+     * each type's (de)serializer is built once per process (building them, with Jackson's classes
+     * loaded and run in a fresh JVM, is a good part of a start's first check-in). Files are
+     * indented for people who read them.
+     */
     static final ObjectMapper MAPPER = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The same mapper writing one line: the wire to the server and the control socket's line protocol. */
+    static final ObjectWriter COMPACT = MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private JsonFiles() {}
 

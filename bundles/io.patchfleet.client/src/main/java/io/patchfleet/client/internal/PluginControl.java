@@ -12,7 +12,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.patchfleet.platform.admin.PluginException;
 import io.patchfleet.platform.admin.PluginManager;
@@ -31,7 +30,6 @@ import io.patchfleet.platform.admin.PluginManager;
 @Component(service = ControlCommand.class, property = ControlCommand.NAME + "=plugin")
 public final class PluginControl implements ControlCommand {
     static final String ACTOR = "local-client";
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final PluginManager plugins;
 
@@ -64,7 +62,7 @@ public final class PluginControl implements ControlCommand {
                         + "'; one of list, show, install, update, start, stop, uninstall, config-get, config-set, config-delete");
             };
             @SuppressWarnings("unchecked")
-            Map<String, Object> json = MAPPER.convertValue(result, Map.class);
+            Map<String, Object> json = JsonFiles.MAPPER.convertValue(result, Map.class);
             return json;
         } catch (PluginException e) {
             StringBuilder message = new StringBuilder(e.getMessage());

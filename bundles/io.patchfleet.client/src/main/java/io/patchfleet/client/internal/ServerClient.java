@@ -314,7 +314,7 @@ final class ServerClient {
 
     /** Sends a JSON body and returns the status. */
     private static int post(HttpURLConnection c, Object body) throws IOException {
-        byte[] bytes = JsonFiles.MAPPER.writeValueAsBytes(body);
+        byte[] bytes = JsonFiles.COMPACT.writeValueAsBytes(body);
         c.setDoOutput(true);
         c.setRequestProperty("Content-Type", "application/json");
         try (OutputStream out = c.getOutputStream()) {
