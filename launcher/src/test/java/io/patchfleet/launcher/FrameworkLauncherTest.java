@@ -295,6 +295,12 @@ class FrameworkLauncherTest {
         assertEquals(1, FrameworkLauncher.startLevel("org.apache.felix.configadmin"));
         assertEquals(2, FrameworkLauncher.startLevel("org.apache.felix.scr"));
         assertEquals(3, FrameworkLauncher.startLevel("io.patchfleet.server.http"));
+        // The client defers what its first check-in does not need; the server does not
+        assertEquals(4, FrameworkLauncher.startLevel("org.apache.felix.metatype", "client"));
+        assertEquals(4, FrameworkLauncher.startLevel("io.patchfleet.platform.admin", "client"));
+        assertEquals(3, FrameworkLauncher.startLevel("io.patchfleet.client", "client"));
+        assertEquals(1, FrameworkLauncher.startLevel("org.apache.felix.metatype", "server"));
+        assertEquals(3, FrameworkLauncher.startLevel("io.patchfleet.platform.admin", "server"));
     }
 
     private static Bundle find(Framework framework, String bsn) {
