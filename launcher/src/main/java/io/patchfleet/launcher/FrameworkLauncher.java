@@ -94,6 +94,13 @@ final class FrameworkLauncher {
         Files.createDirectories(config);
         installDefaultConfiguration(profileDir.resolve("etc"));
         configureLogging(profileDir.resolve("bundles"));
+        // JNA's native library from the JNA bundle's Bundle-NativeCode, which the framework
+        // extracts once into its bundle cache (DATA/framework), instead of JNA unpacking it into a
+        // temporary file at every start (a write and a delete per start, ~20-30 ms of the client's
+        // first kernel call, and a failure where the temporary folder is mounted noexec). JNA tries
+        // System.loadLibrary first only with jna.nosys=false; the bundle's class loader then
+        // answers with the framework's copy.
+        setIfAbsent("jna.nosys", "false");
 
         Map<String, String> properties = frameworkProperties();
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
