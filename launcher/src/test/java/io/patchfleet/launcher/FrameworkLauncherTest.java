@@ -57,6 +57,7 @@ class FrameworkLauncherTest {
         try {
             assertEquals(Bundle.ACTIVE, find(first, "test.a").getState());
             assertEquals(Bundle.ACTIVE, find(first, "test.b").getState());
+            assertEquals("false", System.getProperty("jna.nosys"), "JNA asks the bundle's class loader for its native library");
             Bundle admin = first.getBundleContext().installBundle("admin:plugin",
                     new ByteArrayInputStream(bundle("admin.plugin", "2.0.0", "")));
             admin.start();
