@@ -125,7 +125,7 @@ final class FrameworkLauncher {
             System.clearProperty(CDS_ARCHIVE_PROPERTY);
             log("Class-data archive: left to the next start (this one installed or updated bundles)");
         }
-        startPreloads(framework, properties);
+        startPreloads(framework, properties, toStart);
         framework.start();
         for (Bundle b : toStart) {
             try {
@@ -144,7 +144,7 @@ final class FrameworkLauncher {
     static final String PRELOAD_HEADER = "Patchfleet-Preload";
 
     /**
-     * Runs the preloads of the bundles that declare one ({@code Patchfleet-Preload: CLASS}, a
+     * Runs the preloads of the profile bundles to be started that declare one ({@code Patchfleet-Preload: CLASS}, a
      * public class with a public no-argument constructor implementing
      * {@code Consumer<Map<String, String>>}, called with the framework properties) on one
      * background thread, while the framework starts its bundles on its own.
@@ -160,10 +160,14 @@ final class FrameworkLauncher {
      * (client footprint). The bundles are resolved here first, on the same thread: resolving is
      * needed for their classes and is the framework's next step anyway.
      */
-    private void startPreloads(Framework framework, Map<String, String> properties) {
+    private void startPreloads(Framework framework, Map<String, String> properties, List<Bundle> toStart) {
         List<Bundle> preloading = new ArrayList<>();
         for (Bundle b : framework.getBundleContext().getBundles()) {
-            if (b.getHeaders("").get(PRELOAD_HEADER) != null) {
+            // Only the distribution's own bundles, and only those this start will start: never
+            // code of a bundle an admin installed (a plugin runs once the framework starts it) or
+            // stopped on purpose.
+            boolean starting = toStart.contains(b) || b.adapt(BundleStartLevel.class).isPersistentlyStarted();
+            if (b.getLocation().startsWith(LOCATION_PREFIX) && starting && b.getHeaders("").get(PRELOAD_HEADER) != null) {
                 preloading.add(b);
             }
         }

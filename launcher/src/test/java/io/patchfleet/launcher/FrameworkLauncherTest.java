@@ -291,6 +291,71 @@ class FrameworkLauncherTest {
     }
 
     @Test
+    void noPreloadRunsForABundleAnAdminInstalledOrStopped() throws Exception {
+        setUp();
+        Path out = tmp.resolve("preload.out");
+        String recorder = """
+                package test.%s;
+                public class Recorder implements java.util.function.Consumer<java.util.Map<String, String>> {
+                    public void accept(java.util.Map<String, String> properties) {
+                        try {
+                            java.nio.file.Files.writeString(java.nio.file.Path.of(properties.get("test.preload.out")), "%s\\n",
+                                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                }
+                """;
+        Files.write(profileBundles().resolve("p.jar"), bundleWithClass("test.profile", "test.p.Recorder", recorder.formatted("p", "profile")));
+        Map<String, String> props = Map.of("test.preload.out", out.toString());
+        Framework first = new FrameworkLauncher(home, "test", data, data.resolve("etc"), props).start();
+        try {
+            awaitLine(out, "profile");
+            // An admin installs and starts a plugin that declares a preload, and stops the profile bundle
+            Bundle plugin = first.getBundleContext().installBundle("admin:plugin",
+                    new ByteArrayInputStream(bundleWithClass("test.plugin", "test.q.Recorder", recorder.formatted("q", "plugin"))));
+            plugin.start();
+            find(first, "test.profile").stop();
+        } finally {
+            FrameworkLauncher.stop(first);
+        }
+        Files.delete(out);
+
+        // When the launcher starts again, neither preload runs: the plugin is not the distribution's,
+        // the profile bundle was stopped on purpose
+        Framework second = new FrameworkLauncher(home, "test", data, data.resolve("etc"), props).start();
+        try {
+            assertEquals(Bundle.ACTIVE, find(second, "test.plugin").getState());
+            assertTrue(find(second, "test.profile").getState() != Bundle.ACTIVE, "the stop stays");
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().equals("patchfleet-preload")) {
+                    t.join(20_000); // a preload wrongly started has finished writing
+                }
+            }
+            assertFalse(Files.exists(out), () -> "a preload ran: " + read(out));
+        } finally {
+            FrameworkLauncher.stop(second);
+        }
+    }
+
+    private static void awaitLine(Path file, String line) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (!(Files.exists(file) && Files.readString(file).contains(line)) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polled, bounded by the deadline
+        }
+        assertTrue(Files.exists(file) && Files.readString(file).contains(line), () -> "no " + line + " in " + read(file));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Test
     void startLevelsPutLoggingAndConfigurationFirst() {
         assertEquals(1, FrameworkLauncher.startLevel("slf4j.simple"));
         assertEquals(1, FrameworkLauncher.startLevel("org.apache.felix.configadmin"));
