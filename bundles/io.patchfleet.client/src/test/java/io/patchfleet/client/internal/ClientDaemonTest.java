@@ -160,29 +160,10 @@ class ClientDaemonTest {
     void theHeldReasonOfTheCheckInAnswerShowsInStatusAndStaysAfterA304() throws Exception {
         // Given a server (real HTTP on loopback) that holds the machine for a maintenance window
         String held = "held: maintenance window nightly opens 2026-11-27 02:00 UTC";
-        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/v1/check-in", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            calls.incrementAndGet();
-            if ("\"e1\"".equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
-                exchange.sendResponseHeaders(304, -1);
-            } else {
-                byte[] body = ("{\"kernelSupport\":\"supported\",\"metadata\":{},\"directive\":null,\"reason\":\"" + held
-                        + "\",\"nextCheckInSeconds\":3600}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.getResponseHeaders().add("ETag", "\"e1\"");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-            }
-            exchange.close();
-        });
-        server.start();
-        ClientFiles files = new ClientFiles(data.resolve("client"));
-        JsonFiles.write(files.enrollment, new Enrollment("0123456789abcdef0123456789abcdef", "secret",
-                "http://127.0.0.1:" + server.getAddress().getPort(), "stable", Map.of(), "ab".repeat(32), false,
-                Instant.now().toString()));
+        java.util.List<Map<String, Long>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = recordingServer(calls, "{\"kernelSupport\":\"supported\",\"metadata\":{},"
+                + "\"directive\":null,\"reason\":\"" + held + "\",\"nextCheckInSeconds\":3600}");
+        enrolledWith(server);
         ClientDaemon daemon = daemon(Map.of("dial_timeout", "5s"));
         try {
             // When it checks in, then its status says why it has no patch
@@ -190,7 +171,7 @@ class ClientDaemonTest {
             assertEquals(held, daemon.status(false).get("message"));
             // and an unchanged answer (304, no body) keeps the reason
             daemon.check();
-            assertEquals(2, calls.get());
+            assertEquals(2, calls.size());
             assertEquals(held, daemon.status(false).get("message"));
             assertEquals(held, new ClientFiles(data.resolve("client")).state().reason(), "saved for the CLI and restarts");
         } finally {
@@ -262,7 +243,7 @@ class ClientDaemonTest {
         }
     }
 
-    /** A check-in endpoint that records each request's trusted versions, answers 304 to ETag e1, else BODY. */
+    /** A check-in endpoint that records each request's trusted versions, answers 304 to ETag e1, else BODY with ETag e1. */
     private static com.sun.net.httpserver.HttpServer recordingServer(List<Map<String, Long>> sent, String body) throws IOException {
         com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
@@ -275,7 +256,7 @@ class ClientDaemonTest {
             } else {
                 byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.getResponseHeaders().add("ETag", "\"e2\"");
+                exchange.getResponseHeaders().add("ETag", "\"e1\"");
                 exchange.sendResponseHeaders(200, bytes.length);
                 exchange.getResponseBody().write(bytes);
             }
