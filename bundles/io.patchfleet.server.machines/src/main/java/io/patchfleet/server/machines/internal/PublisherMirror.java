@@ -103,6 +103,12 @@ public class PublisherMirror implements CatalogMirror {
     private volatile State state;
     /** Guarded by the refresh lock ({@code synchronized refresh}). */
     private Verifier verifier;
+    /**
+     * The verifier's store, one for the mirror's life: the delegated role files an update writes
+     * are forced to disk together ({@link RepositoryDirectory#mirror}), by the instance that wrote
+     * them. Opening it recovers a batch a crash interrupted.
+     */
+    private RepositoryDirectory store;
     private volatile String lastError;
     /**
      * Mirrored files by name, read once: check-ins answer with them. Versioned files never change;
@@ -283,6 +289,14 @@ public class PublisherMirror implements CatalogMirror {
         } finally {
             if (!complete) {
                 verifier = null; // after a failure, reopen from the stored files (and a possibly new anchor)
+                if (store != null) {
+                    try {
+                        store.flush(); // what verified before the failure stays, durably
+                    } catch (IOException e) {
+                        LOG.warn("Forcing the mirrored role files in {} to disk failed ({}); they are checked again "
+                                + "at the next start", mirrorDir, e.getMessage());
+                    }
+                }
             }
         }
     }
@@ -290,7 +304,10 @@ public class PublisherMirror implements CatalogMirror {
     private State refreshOnce(MirrorSource source, TrustAnchor anchor, long[] stored)
             throws IOException, TrustException, StoreException {
         Instant start = Instant.now();
-        RepositoryDirectory mirror = RepositoryDirectory.repository(mirrorDir);
+        if (store == null) {
+            store = RepositoryDirectory.mirror(mirrorDir);
+        }
+        RepositoryDirectory mirror = store;
         // One verifier for the mirror's life: its trusted state is what it saved in mirrorDir (only this
         // method writes there, serialized), so reopening it each time only re-read and re-verified the
         // stored files: most of a no-change sync of 10,000 releases (BENCHMARKS.md, sync). The anchor
@@ -318,7 +335,7 @@ public class PublisherMirror implements CatalogMirror {
         java.util.Set<PatchRelease> known = prev == null ? java.util.Set.of() : new java.util.HashSet<>(prev.releases());
         io.patchfleet.store.api.BlobBatch batch = blobs.batch();
         // Pipelined: a role's modules start downloading as soon as that role is verified, while the
-        // next roles are fetched, verified and saved (each with its own fsync) on this thread. One
+        // next roles are fetched, verified and saved on this thread. One
         // after the other, the metadata of 100 roles took 2.9 s of a 11.8 s sync of 1 GB before the
         // first module was asked for (BENCHMARKS.md, sync). Only verified targets are ever fetched.
         // The roles to fetch are known now: the source may ask for their files ahead of the verifier
@@ -354,6 +371,10 @@ public class PublisherMirror implements CatalogMirror {
                 }
             }
             metadataDone = System.nanoTime();
+            // The verified roles' files, forced to disk together while the modules download (each on
+            // its own was a journal commit that held the next role back: BENCHMARKS.md, sync), and
+            // before the catalog can offer anything they list.
+            mirror.flush();
             downloads.awaitAll();
         }
         long modulesDone = System.nanoTime();

@@ -132,6 +132,12 @@ class MirrorUpdateTest {
         for (PatchRelease r : catalog.findByKernel(FleetSimulationTest.KERNEL)) {
             assertTrue(blobs.exists(r.sha256()), "the catalog's release " + r.version() + " has its module");
         }
+        // The role files were forced to disk in one batch before the catalog: no marker of a pending batch is left.
+        Path metadata = dir.resolve("mirror/metadata");
+        assertFalse(Files.exists(metadata.resolve(".delegated-unsynced")), "the batch of role files was flushed");
+        try (var files = Files.list(metadata)) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("kernel-")), "the kernel's role file is stored");
+        }
     }
 
     @Test
@@ -296,5 +302,7 @@ class MirrorUpdateTest {
         assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty(), "nothing of the first series appears");
         assertTrue(catalog.findByKernel(other).isEmpty(), "nothing of the altered series appears");
         assertTrue(fresh.current().isEmpty(), "no verified state is served");
+        // The first role verified and was saved: it is forced to disk when the run fails, not left pending.
+        assertFalse(Files.exists(dir.resolve("mirror-3/metadata/.delegated-unsynced")), "flushed after the failure");
     }
 }
