@@ -497,12 +497,52 @@ public final class HttpSync implements SyncService {
                 HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(c.connect_timeout_seconds()))
                         .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1);
                 proxy(c, base).ifPresent(b::proxy);
+                if ("http".equals(base.getScheme())) {
+                    b.sslContext(PLAIN_HTTP_ONLY.get());
+                }
                 client = b.build();
                 clientKey = key;
             }
             return client;
         }
     }
+
+    /**
+     * The TLS context of a client for a plain-HTTP upstream, which never opens a TLS connection
+     * (redirects are not followed; every request goes to the same base). Without one, building
+     * the client loads the JDK's default context with every CA certificate: ~0.1-0.15 s at the
+     * start of a server's first sync, before its first request (BENCHMARKS.md, sync). It trusts
+     * no server, so a TLS connection made through it by mistake fails instead of going unchecked.
+     */
+    static final java.util.function.Supplier<javax.net.ssl.SSLContext> PLAIN_HTTP_ONLY = () -> {
+        try {
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[] {HttpSync.TRUSTS_NO_ONE}, null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("no TLS in this JVM", e);
+        }
+    };
+
+    /** The trust of {@link #PLAIN_HTTP_ONLY}: no peer. */
+    static final javax.net.ssl.X509TrustManager TRUSTS_NO_ONE = new javax.net.ssl.X509TrustManager() {
+        @Override
+        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType)
+                throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("a plain-HTTP upstream's client trusts no TLS peer");
+        }
+
+        @Override
+        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType)
+                throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("a plain-HTTP upstream's client trusts no TLS server");
+        }
+
+        @Override
+        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+            return new java.security.cert.X509Certificate[0];
+        }
+    };
 
     /** The configured proxy, else the environment's; {@code no.proxy} hosts go direct. */
     static Optional<ProxySelector> proxy(Config c, URI base) {
