@@ -57,6 +57,31 @@ public interface PatchCatalog {
     }
 
     /**
+     * {@link #addAll(java.util.List)} whose transaction commits only after {@code beforeCommit}
+     * returned, and not at all if it throws. A sync writes its catalog rows while its blob batch
+     * is made durable on another thread, and lets the rows become visible only once the modules
+     * are on disk: the two used to run one after the other (BENCHMARKS.md, sync).
+     * {@code beforeCommit} may run more than once when the transaction is retried. The default
+     * runs it first, then {@link #addAll(java.util.List)}.
+     *
+     * @since 1.3
+     * @throws StoreException as {@link #addAll(java.util.List)}, or what {@code beforeCommit}
+     *     threw; then nothing was changed
+     */
+    default java.util.List<PatchRelease> addAll(java.util.List<PatchRelease> releases, BeforeCommit beforeCommit)
+            throws StoreException {
+        beforeCommit.run();
+        return addAll(releases);
+    }
+
+    /** Work a transaction waits for before it commits ({@link #addAll(java.util.List, BeforeCommit)}). */
+    @FunctionalInterface
+    interface BeforeCommit {
+        /** @throws StoreException to roll the transaction back */
+        void run() throws StoreException;
+    }
+
+    /**
      * One release.
      *
      * @return empty if unknown

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.patchfleet.model.KernelId;
 import io.patchfleet.model.PatchRelease;
 import io.patchfleet.model.Sha256;
+import io.patchfleet.store.api.StoreException;
 import io.patchfleet.sync.api.MirrorResult;
 import io.patchfleet.sync.api.MirrorSource;
 import io.patchfleet.sync.api.SyncException;
@@ -138,6 +139,24 @@ class MirrorUpdateTest {
         try (var files = Files.list(metadata)) {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("kernel-")), "the kernel's role file is stored");
         }
+    }
+
+    @Test
+    void aBlobCommitThatFailsAddsNothingToTheCatalogAndServesNothingNew() throws Exception {
+        blobs.failCommit = new StoreException(StoreException.Reason.UNAVAILABLE, "syncfs: input/output error");
+
+        SyncException e = assertThrows(SyncException.class, () -> mirror.update(new Downloads(), anchor));
+
+        assertEquals(SyncException.Reason.STORAGE, e.reason(), e.getMessage());
+        assertTrue(e.getMessage().contains("input/output error"), e.getMessage());
+        assertEquals(1, blobs.commits.get());
+        assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty(), "the catalog's transaction waited for the commit and rolled back");
+        assertTrue(mirror.current().isEmpty(), "no new state is served");
+
+        blobs.failCommit = null;
+        MirrorResult again = mirror.update(new Downloads(), anchor);
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size(), "the next run adds them");
+        assertEquals(2, again.added());
     }
 
     @Test

@@ -204,6 +204,8 @@ final class ServerFakes {
         final java.util.concurrent.atomic.AtomicInteger adopted = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger kept = new java.util.concurrent.atomic.AtomicInteger();
+        /** When set, a batch's commit fails with it (a disk that cannot sync). */
+        volatile StoreException failCommit;
 
         @Override
         public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
@@ -261,8 +263,11 @@ final class ServerFakes {
                 }
 
                 @Override
-                public void commit() {
+                public void commit() throws StoreException {
                     commits.incrementAndGet();
+                    if (failCommit != null) {
+                        throw failCommit;
+                    }
                 }
             };
         }

@@ -61,8 +61,16 @@ public final class JdbcPatchCatalog implements PatchCatalog {
      */
     @Override
     public List<PatchRelease> addAll(List<PatchRelease> releases) throws StoreException {
+        return addAll(releases, () -> { });
+    }
+
+    /** The rows written, then {@code beforeCommit} awaited inside the transaction: its work and the inserts overlap. */
+    @Override
+    public List<PatchRelease> addAll(List<PatchRelease> releases, BeforeCommit beforeCommit) throws StoreException {
         releases.forEach(r -> Objects.requireNonNull(r, "release"));
+        Objects.requireNonNull(beforeCommit, "beforeCommit");
         if (releases.isEmpty()) {
+            beforeCommit.run();
             return List.of();
         }
         return db.inCatalogWrite(c -> {
@@ -74,6 +82,7 @@ public final class JdbcPatchCatalog implements PatchCatalog {
                     }
                 }
             }
+            beforeCommit.run();
             return changed;
         });
     }

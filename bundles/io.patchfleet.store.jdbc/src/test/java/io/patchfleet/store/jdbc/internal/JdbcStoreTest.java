@@ -90,6 +90,31 @@ class JdbcStoreTest {
     // ---- schema -------------------------------------------------------------------------
 
     @Test
+    void addAllCommitsOnlyAfterBeforeCommitReturned() throws Exception {
+        List<PatchRelease> seenMeanwhile = new ArrayList<>();
+        List<PatchRelease> added = catalog.addAll(List.of(release(K1, 1), release(K1, 2)),
+                () -> seenMeanwhile.addAll(catalog.findByKernel(K1)));
+        assertEquals(List.of(release(K1, 1), release(K1, 2)), added);
+        assertEquals(List.of(), seenMeanwhile, "nothing is offered before the caller's work (the blob commit) is done");
+        assertEquals(2, catalog.findByKernel(K1).size());
+    }
+
+    @Test
+    void aFailingBeforeCommitAddsNothing() throws Exception {
+        StoreException e = assertThrows(StoreException.class, () -> catalog.addAll(List.of(release(K1, 1), release(K2, 1)),
+                () -> {
+                    throw new StoreException(StoreException.Reason.UNAVAILABLE, "the modules could not be made durable");
+                }));
+        assertEquals("the modules could not be made durable", e.getMessage());
+        assertEquals(List.of(), catalog.findByKernel(K1));
+        assertEquals(List.of(), catalog.findByKernel(K2));
+        assertTrue(catalog.add(release(K1, 1)), "rolled back: added later as new");
+        int[] runs = new int[1];
+        assertEquals(List.of(), catalog.addAll(List.of(), () -> runs[0]++));
+        assertEquals(1, runs[0], "an empty list still waits for the caller's work");
+    }
+
+    @Test
     void aReleaseWithoutABuildServesEveryBuildOfItsKernelAndABuiltOneOnlyItsOwn() throws Exception {
         // The publisher reads vermagic, which names no build: such a release must reach machines,
         // which always report their uname -v.
