@@ -90,6 +90,7 @@ final class FrameworkLauncher {
             throw new IllegalStateException("Profile '" + profile + "' not found at " + profileDir
                     + "; build Patchfleet first (mvn -q install -DskipTests) or set PATCHFLEET_HOME");
         }
+        JdkWarmUp.start(); // on the core the framework's initialization leaves idle (see there)
         Files.createDirectories(data);
         Files.createDirectories(config);
         installDefaultConfiguration(profileDir.resolve("etc"));
