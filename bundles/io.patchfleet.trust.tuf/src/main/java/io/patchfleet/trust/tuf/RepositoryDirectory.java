@@ -143,15 +143,17 @@ public final class RepositoryDirectory implements TrustedMetadataStore, Metadata
         try (Stream<Path> s = Files.list(metadata)) {
             s.filter(p -> delegatedRoleOf(p.getFileName().toString()) != null).forEach(written::add);
         }
-        // A role with a torn file loses both (its current copy and its versioned file): the verifier
-        // fetches a role again only when its current copy is missing or wrong, and that also writes
-        // the versioned file downstream servers ask for.
+        // A role with a torn file loses its current copy and what the batch wrote of it: the
+        // verifier fetches a role again only when its current copy is missing or wrong, and that
+        // also writes the versioned file downstream servers ask for. Older versions stay.
         java.util.Set<String> torn = new java.util.HashSet<>();
+        java.util.List<Path> recent = new java.util.ArrayList<>();
         java.util.List<Path> whole = new java.util.ArrayList<>();
         for (Path p : written) {
             if (Files.getLastModifiedTime(p).compareTo(since) < 0) {
                 continue; // written before the marker: forced by an earlier flush
             }
+            recent.add(p);
             String name = p.getFileName().toString();
             String role = delegatedRoleOf(name);
             if (snapshot.isPresent() && RepositoryFiles.intactDelegated(snapshot.get(), role, name, Files.readAllBytes(p))) {
@@ -160,10 +162,13 @@ public final class RepositoryDirectory implements TrustedMetadataStore, Metadata
                 torn.add(role); // torn, or not checkable without a snapshot: fetched again by the next sync
             }
         }
-        for (Path p : written) {
+        for (Path p : recent) {
             if (torn.contains(delegatedRoleOf(p.getFileName().toString()))) {
                 Files.deleteIfExists(p);
             }
+        }
+        for (String role : torn) {
+            Files.deleteIfExists(metadata.resolve(role + ".json"));
         }
         for (Path p : whole) {
             if (Files.exists(p)) {

@@ -134,6 +134,11 @@ class MirrorStoreTest {
         Files.writeString(older, "{");
         Files.setLastModifiedTime(older, FileTime.from(Files.getLastModifiedTime(file(MARKER)).toInstant().minusSeconds(60)));
 
+        // An older version of the torn role, from an earlier (flushed) batch: not the batch's, it stays.
+        Path olderVersion = file("0." + torn + ".json");
+        Files.write(olderVersion, tornBytes);
+        Files.setLastModifiedTime(olderVersion, Files.getLastModifiedTime(older));
+
         RepositoryDirectory reopened = RepositoryDirectory.mirror(mirrorDir);
 
         assertFalse(Files.exists(file(MARKER)), "recovered");
@@ -145,6 +150,8 @@ class MirrorStoreTest {
                 Files.readAllBytes(file("1." + whole + ".json")));
         assertTrue(Files.exists(file(whole + ".json")));
         assertTrue(Files.exists(older), "written before the marker: not this batch's");
+        assertTrue(Files.exists(olderVersion), "an older version of a torn role is not the batch's either");
+        Files.delete(olderVersion);
         Files.delete(older);
 
         // The next sync fetches exactly the roles that lost a file, and the mirror is whole again.
