@@ -17,7 +17,7 @@
  * </ul>
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.patchfleet.trust.tuf;
 
 import org.osgi.annotation.bundle.Export;
