@@ -142,6 +142,12 @@ public class PublisherMirror implements CatalogMirror {
     @Modified
     synchronized void configure(Config config) {
         this.config = config;
+        try {
+            store(); // before anything is served: a role file torn by a power loss is deleted, never served
+        } catch (IOException e) {
+            LOG.error("Checking the mirrored role files in {} after an interrupted sync failed ({}); the next sync "
+                    + "tries again", mirrorDir, e.getMessage());
+        }
         if (schedule != null) {
             schedule.cancel(false);
             schedule = null;
@@ -304,10 +310,7 @@ public class PublisherMirror implements CatalogMirror {
     private State refreshOnce(MirrorSource source, TrustAnchor anchor, long[] stored)
             throws IOException, TrustException, StoreException {
         Instant start = Instant.now();
-        if (store == null) {
-            store = RepositoryDirectory.mirror(mirrorDir);
-        }
-        RepositoryDirectory mirror = store;
+        RepositoryDirectory mirror = store();
         // One verifier for the mirror's life: its trusted state is what it saved in mirrorDir (only this
         // method writes there, serialized), so reopening it each time only re-read and re-verified the
         // stored files: most of a no-change sync of 10,000 releases (BENCHMARKS.md, sync). The anchor
@@ -429,6 +432,14 @@ public class PublisherMirror implements CatalogMirror {
                 added, stored[0], sinceStart(start, metadataDone), sinceStart(start, modulesDone), (committed - modulesDone) / 1_000_000,
                 (cataloged - modulesDone) / 1_000_000);
         return next;
+    }
+
+    /** The verifier's store; opening it first recovers a batch of role files a crash interrupted. */
+    private synchronized RepositoryDirectory store() throws IOException {
+        if (store == null) {
+            store = RepositoryDirectory.mirror(mirrorDir);
+        }
+        return store;
     }
 
     /** Waits for the blob batch's commit; its failure becomes the catalog transaction's. */

@@ -142,6 +142,30 @@ class MirrorUpdateTest {
     }
 
     @Test
+    void aRoleFileTornByAnInterruptedBatchIsDeletedWhenTheMirrorStartsBeforeAnythingIsServed() throws Exception {
+        mirror.update(new Downloads(), anchor);
+        Path metadata = dir.resolve("mirror/metadata");
+        String role;
+        try (var files = Files.list(metadata)) {
+            role = files.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9]+\\.kernel-.*\\.json"))
+                    .findFirst().orElseThrow();
+        }
+        assertTrue(mirror.metadataFile(role).isPresent());
+        // A batch a power loss interrupted: its marker on disk, a role file written after it, torn.
+        Files.write(metadata.resolve(".delegated-unsynced"), new byte[0]);
+        byte[] whole = Files.readAllBytes(metadata.resolve(role));
+        Files.write(metadata.resolve(role), java.util.Arrays.copyOf(whole, whole.length / 3));
+
+        PublisherMirror restarted = new PublisherMirror(dir.resolve("mirror"), FleetSimulationTest.config(PublisherMirror.Config.class,
+                Map.of("repository", "", "interval_seconds", 3600L)), trust, catalog, blobs);
+
+        assertFalse(Files.exists(metadata.resolve(role)), "the torn file is gone as the component starts");
+        assertTrue(restarted.metadataFile(role).isEmpty(), "and is never served");
+        assertFalse(Files.exists(metadata.resolve(".delegated-unsynced")));
+        restarted.deactivate();
+    }
+
+    @Test
     void aBlobCommitThatFailsAddsNothingToTheCatalogAndServesNothingNew() throws Exception {
         blobs.failCommit = new StoreException(StoreException.Reason.UNAVAILABLE, "syncfs: input/output error");
 
