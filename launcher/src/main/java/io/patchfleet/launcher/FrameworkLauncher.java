@@ -126,6 +126,13 @@ final class FrameworkLauncher {
             System.clearProperty(CDS_ARCHIVE_PROPERTY);
             log("Class-data archive: left to the next start (this one installed or updated bundles)");
         }
+        // Every bundle resolved here, on this thread, before the preload thread, the start-level
+        // thread and this thread's starts below run: Felix lets a thread that holds a bundle's lock
+        // (a start) fail rather than wait for the global resolve lock another thread holds. With the
+        // preload resolving on its own thread, a first start's Configuration Admin once failed to
+        // start ("Unable to acquire global lock for resolve"), and the client ran on built-in
+        // defaults (found by the e2e kill -9 test). Resolving is the framework's next step anyway.
+        framework.adapt(org.osgi.framework.wiring.FrameworkWiring.class).resolveBundles(null);
         startPreloads(framework, properties, toStart);
         framework.start();
         for (Bundle b : toStart) {
@@ -158,8 +165,8 @@ final class FrameworkLauncher {
      * objects where it can (a bundle's shared mapper), so that the component finds it done. It only
      * reads: it changes no file and no state, and whatever it fails at is done again, the usual
      * way, by the component (its failure is logged, nothing else). Measured in BENCHMARKS.md
-     * (client footprint). The bundles are resolved here first, on the same thread: resolving is
-     * needed for their classes and is the framework's next step anyway.
+     * (client footprint). {@link #start} has resolved the bundles before: a preload never resolves
+     * (a bundle that did not resolve is skipped).
      */
     private void startPreloads(Framework framework, Map<String, String> properties, List<Bundle> toStart) {
         List<Bundle> preloading = new ArrayList<>();
@@ -177,9 +184,13 @@ final class FrameworkLauncher {
         }
         Map<String, String> view = Map.copyOf(properties);
         Thread preload = new Thread(() -> {
-            framework.adapt(org.osgi.framework.wiring.FrameworkWiring.class).resolveBundles(preloading);
             for (Bundle b : preloading) {
                 String name = b.getHeaders("").get(PRELOAD_HEADER).trim();
+                if ((b.getState() & (Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE)) == 0) {
+                    // Not resolved by start(): loading its class would resolve on this thread (see there).
+                    log("Preload " + name + " of " + b.getSymbolicName() + " skipped: the bundle is not resolved");
+                    continue;
+                }
                 try {
                     @SuppressWarnings("unchecked")
                     java.util.function.Consumer<Map<String, String>> task =

@@ -291,6 +291,45 @@ class FrameworkLauncherTest {
     }
 
     @Test
+    void aFirstStartWithAPreloadStartsEveryBundle() throws Exception {
+        // A first start installs and starts every bundle on the launcher's thread while the preload
+        // runs on its own: a resolve on the preload thread made such a start fail ("Unable to acquire
+        // global lock for resolve") for a bundle that was not the preload's. Several first starts.
+        Path out = tmp.resolve("preload.out");
+        for (int round = 0; round < 5; round++) {
+            setUp();
+            Files.write(profileBundles().resolve("p.jar"), bundleWithClass("test.preload", "test.p.Recorder", """
+                    package test.p;
+                    public class Recorder implements java.util.function.Consumer<java.util.Map<String, String>> {
+                        public void accept(java.util.Map<String, String> properties) {
+                            try {
+                                java.nio.file.Files.writeString(java.nio.file.Path.of(properties.get("test.preload.out")), "ran");
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        }
+                    }
+                    """));
+            Path fresh = tmp.resolve("first-" + round);
+            Files.deleteIfExists(out);
+            Framework framework = new FrameworkLauncher(home, "test", fresh, fresh.resolve("etc"),
+                    Map.of("test.preload.out", out.toString())).start();
+            try {
+                for (Bundle b : framework.getBundleContext().getBundles()) {
+                    assertEquals(Bundle.ACTIVE, b.getState(), b.getSymbolicName() + " in round " + round);
+                }
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+                while (!Files.exists(out) && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // polled, bounded by the deadline
+                }
+                assertEquals("ran", Files.readString(out), "the preload ran, on resolved bundles");
+            } finally {
+                FrameworkLauncher.stop(framework);
+            }
+        }
+    }
+
+    @Test
     void noPreloadRunsForABundleAnAdminInstalledOrStopped() throws Exception {
         setUp();
         Path out = tmp.resolve("preload.out");
