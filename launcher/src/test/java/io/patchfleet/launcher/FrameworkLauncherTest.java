@@ -276,10 +276,7 @@ class FrameworkLauncherTest {
                 Map.of("test.preload.out", out.toString())).start();
         try {
             // Then the recorder ran on the preload thread with the framework's properties
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-            while (!Files.exists(out) && System.nanoTime() < deadline) {
-                Thread.sleep(10); // polled, bounded by the deadline
-            }
+            awaitLine(out, ""); // the file exists: the preload wrote it
             assertEquals("patchfleet-preload test", Files.readString(out));
             // and the failing preload stopped neither its bundle nor the others
             assertEquals(Bundle.ACTIVE, find(framework, "test.failing").getState());
@@ -318,10 +315,7 @@ class FrameworkLauncherTest {
                 for (Bundle b : framework.getBundleContext().getBundles()) {
                     assertEquals(Bundle.ACTIVE, b.getState(), b.getSymbolicName() + " in round " + round);
                 }
-                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-                while (!Files.exists(out) && System.nanoTime() < deadline) {
-                    Thread.sleep(10); // polled, bounded by the deadline
-                }
+                awaitLine(out, ""); // the file exists: the preload wrote it
                 assertEquals("ran", Files.readString(out), "the preload ran, on resolved bundles");
             } finally {
                 FrameworkLauncher.stop(framework);

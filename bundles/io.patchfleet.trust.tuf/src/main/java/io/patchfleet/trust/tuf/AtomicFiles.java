@@ -45,14 +45,19 @@ final class AtomicFiles {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
             if (durable) {
-                try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                    d.force(true);
-                } catch (IOException e) {
-                    // some platforms cannot open a directory; the rename is still atomic
-                }
+                forceDirectory(dir);
             }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Forces a folder's entries (a rename, a delete) to disk; where a folder cannot be opened, the rename is still atomic. */
+    static void forceDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // some platforms cannot open a directory
         }
     }
 }

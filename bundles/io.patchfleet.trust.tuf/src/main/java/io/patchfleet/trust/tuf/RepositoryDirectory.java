@@ -121,7 +121,7 @@ public final class RepositoryDirectory implements TrustedMetadataStore, Metadata
                 // replaced or removed since: nothing of it to keep
             }
         }
-        forceDirectory(metadata);
+        AtomicFiles.forceDirectory(metadata);
         unsynced.clear();
         // Not forced: a marker that outlives a power loss only makes the next open check the files again.
         Files.deleteIfExists(metadata.resolve(UNSYNCED_MARKER));
@@ -177,7 +177,7 @@ public final class RepositoryDirectory implements TrustedMetadataStore, Metadata
                 }
             }
         }
-        forceDirectory(metadata);
+        AtomicFiles.forceDirectory(metadata);
         Files.delete(marker);
     }
 
@@ -201,14 +201,6 @@ public final class RepositoryDirectory implements TrustedMetadataStore, Metadata
             return base;
         } catch (IllegalArgumentException e) {
             return null;
-        }
-    }
-
-    private static void forceDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // some platforms cannot open a directory; the renames are still atomic
         }
     }
 
