@@ -41,6 +41,17 @@ public interface BlobBatch {
     BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException;
 
     /**
+     * A blob to be written as it arrives (a download): see {@link BlobReceiver}. After its
+     * {@link BlobReceiver#complete()} the blob is part of this batch like an {@link #adopt}ed file.
+     *
+     * @param expected the blob's SHA-256, which {@link BlobReceiver#complete()} checks
+     * @param length the blob's exact length
+     * @throws StoreException {@link StoreException.Reason#UNAVAILABLE} if the store cannot write
+     * @since 1.4
+     */
+    BlobReceiver receive(Sha256 expected, long length) throws StoreException;
+
+    /**
      * Makes the name of a blob stored earlier durable at {@link #commit()} as if this batch had
      * stored it: for a blob about to be made visible that another batch stored, which may never
      * have committed (a process killed before its commit; after the restart the blob is there,

@@ -33,7 +33,7 @@
  * machine's own clock find it in the report.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package io.patchfleet.store.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -72,6 +72,33 @@ public interface MirrorSource extends MetadataSource {
     }
 
     /**
+     * Whether {@link #transferTarget} is offered: the mirror then has the source write each module
+     * straight into the blob store (written once, hashed on the way, checked by the store) rather
+     * than through {@link #targetFile} or {@link #openTarget}.
+     *
+     * @since 1.3
+     */
+    default boolean transfersTargets() {
+        return false;
+    }
+
+    /**
+     * Writes the bytes of a verified target into {@code sink}, from {@link ModuleSink#position()}
+     * (kept from an interrupted earlier transfer) to {@code target.length()}, and nothing beyond.
+     * Returns when every byte is written. The caller checks length and digest (the blob store)
+     * before anything becomes visible; a source that cannot resume calls
+     * {@link ModuleSink#restart()} and sends from the first byte. Same threading as
+     * {@link #openTarget}. Only called when {@link #transfersTargets()}.
+     *
+     * @throws IOException if the bytes cannot be had (network, timeout, not found), or the sink's
+     *     own failure; what the sink holds then stays for the next transfer
+     * @since 1.3
+     */
+    default void transferTarget(VerifiedTarget target, ModuleSink sink) throws IOException {
+        throw new UnsupportedOperationException(describe() + " does not transfer modules");
+    }
+
+    /**
      * What {@link #wantsRole} and {@link #wantsRelease} answer, as an opaque key: the filters and
      * the version of what the source lists (an upstream's listing ETag). When an update finds the
      * same key as the last complete one and the publisher metadata unchanged (same root, targets,

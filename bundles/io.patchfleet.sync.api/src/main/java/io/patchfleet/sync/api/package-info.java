@@ -9,7 +9,7 @@
  * verbatim.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.patchfleet.sync.api;
 
 import org.osgi.annotation.bundle.Export;

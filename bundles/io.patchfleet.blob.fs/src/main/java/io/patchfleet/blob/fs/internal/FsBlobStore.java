@@ -58,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * the commit waits for: the content is still forced before its name exists, but the caller (a
  * sync's download thread) does not wait for the disk, and the fsyncs of many files overlap.
  *
+ * <p><b>Receiving</b> ({@link BlobBatch#receive}) writes a download as it arrives into
+ * {@code ROOT/.receiving/<sha256>} past the page cache ({@link DirectFileWriter}), hashing it on
+ * the way; once checked whole it is staged like an adopted file. Parts of interrupted receives are
+ * kept there for a resume (deleted at start after {@link #RECEIVING_KEPT} untouched).
+ *
  * <p>On Linux 5.8+ with JNA ({@link FileSystemSync}) a batch forces nothing per file: an adopted
  * file's writeback starts when it is adopted, and the commit syncs the file system once (all
  * content on disk), names the files, and syncs it once more (names and folders durable). The same
@@ -70,6 +75,10 @@ public final class FsBlobStore implements BlobStore {
     static final String PID = "io.patchfleet.blob.fs";
     static final String DATA_PROPERTY = "patchfleet.data";
     static final String TMP = ".tmp";
+    /** Blobs being received ({@link BlobBatch#receive}), kept between runs for a resume. */
+    static final String RECEIVING = ".receiving";
+    /** Received parts untouched for this long are deleted at start: no one is coming back for them. */
+    static final java.time.Duration RECEIVING_KEPT = java.time.Duration.ofDays(7);
     private static final Logger LOG = LoggerFactory.getLogger(FsBlobStore.class);
     private static final int BUFFER = 256 * 1024;
     /**
@@ -89,6 +98,11 @@ public final class FsBlobStore implements BlobStore {
 
     private final Path root;
     private final Path tmp;
+    private final Path receiving;
+    /** Alignment of direct writes into {@link #receiving}; 0: through the page cache. */
+    private final int align;
+    /** Blobs with a receiver open on their part file in {@link #receiving}. */
+    private final Set<Sha256> receivingNow = ConcurrentHashMap.newKeySet();
     /** Syncs a folder (fsync); a test counts the calls. */
     private final DirectorySync directorySync;
     /** Forces a file's content to disk; a test checks the order (content before name). */
@@ -150,6 +164,7 @@ public final class FsBlobStore implements BlobStore {
         this.fileSync = fileSync;
         this.root = root.toAbsolutePath().normalize();
         this.tmp = this.root.resolve(TMP);
+        this.receiving = this.root.resolve(RECEIVING);
         this.flusher = new java.util.concurrent.ThreadPoolExecutor(FLUSHERS, FLUSHERS, 5, java.util.concurrent.TimeUnit.SECONDS,
                 new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "patchfleet-blob-flush");
@@ -167,6 +182,17 @@ public final class FsBlobStore implements BlobStore {
         }
         if (removed > 0) {
             LOG.info("Removed {} unfinished blob uploads from {}", removed, tmp);
+        }
+        Files.createDirectories(receiving);
+        this.align = DirectFileWriter.blockSize(receiving);
+        java.nio.file.attribute.FileTime stale = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(RECEIVING_KEPT));
+        try (DirectoryStream<Path> parts = Files.newDirectoryStream(receiving)) {
+            for (Path p : parts) {
+                if (Files.getLastModifiedTime(p).compareTo(stale) < 0) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
         // The 256 first-level folders exist from the start (one root sync here), so storing a blob
         // never changes the root: one folder sync fewer for most of the first blobs of a sync.
@@ -423,11 +449,22 @@ public final class FsBlobStore implements BlobStore {
         @Override
         public BlobInfo adopt(Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
             BlobInfo info = checkFile(file, expected, maxLength);
+            stage(file, info, maxLength);
+            return info;
+        }
+
+        @Override
+        public io.patchfleet.store.api.BlobReceiver receive(Sha256 expected, long length) throws StoreException {
+            return new Receiver(this, Objects.requireNonNull(expected, "expected"), length);
+        }
+
+        /** A checked file, named at the commit (or forced and named by the flusher meanwhile). */
+        void stage(Path file, BlobInfo info, long maxLength) {
             if (fileSystemSync.isPresent()) {
                 // Its bytes start for the disk now; the commit's first file-system sync waits for them.
                 fileSystemSync.get().startWriteback(file);
                 adopted.add(new Adopted(file, info, maxLength));
-                return info;
+                return;
             }
             staged.add(flusher.submit(() -> {
                 try {
@@ -442,7 +479,6 @@ public final class FsBlobStore implements BlobStore {
                 }
                 return null;
             }));
-            return info;
         }
 
         @Override
@@ -554,6 +590,179 @@ public final class FsBlobStore implements BlobStore {
         }
     }
 
+    /**
+     * A blob written as it arrives: into {@code ROOT/.receiving/<sha256>} through a
+     * {@link DirectFileWriter} (past the page cache where the file system allows), hashed on the
+     * way, checked at {@link #complete()} and then staged in its batch like an adopted file (moved
+     * to {@code .tmp} first, so a later receive of the same blob cannot touch it). Closed without
+     * completing, its whole blocks stay for the next receive of the blob, which hashes them again
+     * (they were never forced to disk: a power loss may have damaged them, and {@code complete}
+     * would find that) and continues after them. Two receives of one blob at once: the second
+     * writes a file of its own and keeps nothing.
+     */
+    private final class Receiver implements io.patchfleet.store.api.BlobReceiver {
+        private final Batch batch;
+        private final Sha256 expected;
+        private final long length;
+        private final boolean resumable;
+        private final Path file;
+        private final MessageDigest digest = Sha256.newDigest();
+        private DirectFileWriter writer;
+        private boolean done;
+
+        Receiver(Batch batch, Sha256 expected, long length) throws StoreException {
+            if (length < 0) {
+                throw new IllegalArgumentException("length must not be negative: " + length);
+            }
+            this.batch = batch;
+            this.expected = expected;
+            this.length = length;
+            this.resumable = receivingNow.add(expected);
+            this.file = resumable ? receiving.resolve(expected.hex())
+                    : receiving.resolve(expected.hex() + "." + java.util.UUID.randomUUID() + ".part");
+            try {
+                long kept = resumable && Files.isRegularFile(file) ? Files.size(file) : 0;
+                if (align > 0) {
+                    kept -= kept % align;
+                }
+                if (kept > length) {
+                    kept = 0;
+                }
+                if (kept > 0) {
+                    hashPrefix(kept);
+                }
+                writer = new DirectFileWriter(file, kept, align);
+            } catch (IOException | RuntimeException e) {
+                release();
+                throw new StoreException(Reason.UNAVAILABLE, "cannot receive blob " + expected + " into " + file + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private void hashPrefix(long kept) throws IOException {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer buffer = READ_BUFFERS.get().clear();
+                long left = kept;
+                while (left > 0) {
+                    buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+                    int n = ch.read(buffer);
+                    if (n < 0) {
+                        throw new IOException("the kept part of " + file + " ended early");
+                    }
+                    buffer.flip();
+                    digest.update(buffer);
+                    left -= n;
+                }
+            }
+        }
+
+        @Override
+        public long position() {
+            return writer.position();
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int count) throws StoreException {
+            Objects.checkFromIndexSize(offset, count, bytes.length);
+            open();
+            if (writer.position() + count > length) {
+                drop();
+                throw new StoreException(Reason.LIMIT, "more than the " + length + " bytes of blob " + expected);
+            }
+            digest.update(bytes, offset, count);
+            try {
+                writer.write(bytes, offset, count);
+            } catch (IOException e) {
+                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void restart() throws StoreException {
+            open();
+            writer.close();
+            digest.reset();
+            try {
+                writer = new DirectFileWriter(file, 0, align);
+            } catch (IOException e) {
+                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public BlobInfo complete() throws StoreException {
+            open();
+            long received = writer.position();
+            if (received != length) {
+                drop();
+                throw new StoreException(Reason.DIGEST_MISMATCH, "received " + received + " bytes of blob " + expected
+                        + ", expected " + length);
+            }
+            try {
+                writer.finish();
+            } catch (IOException e) {
+                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
+                        + e.getMessage(), e);
+            }
+            Sha256 actual = Sha256.ofDigest(digest.digest());
+            if (!actual.equals(expected)) {
+                drop();
+                throw new StoreException(Reason.DIGEST_MISMATCH, "received content has SHA-256 " + actual + ", expected "
+                        + expected);
+            }
+            Path staged;
+            try {
+                // A name no other receive can pick, without creating a file for it first (each file
+                // created costs an inode allocation: the largest cost left per module, BENCHMARKS.md).
+                staged = tmp.resolve("receive-" + expected.hex() + "-" + java.util.UUID.randomUUID() + ".part");
+                Files.move(file, staged, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                drop();
+                throw new StoreException(Reason.UNAVAILABLE, "cannot store received blob " + expected + ": " + e.getMessage(), e);
+            }
+            done = true;
+            release();
+            BlobInfo info = new BlobInfo(expected, length);
+            batch.stage(staged, info, length);
+            return info;
+        }
+
+        @Override
+        public void close() {
+            if (done) {
+                return;
+            }
+            done = true;
+            writer.close(); // keeps the whole blocks received so far
+            if (!resumable) {
+                deleteQuietly(file);
+            }
+            release();
+        }
+
+        private void open() {
+            if (done) {
+                throw new IllegalStateException("the receive of blob " + expected + " has ended");
+            }
+        }
+
+        /** Drops what was received (wrong bytes): the receive is over. */
+        private void drop() {
+            done = true;
+            writer.close();
+            deleteQuietly(file);
+            release();
+        }
+
+        private void release() {
+            if (resumable) {
+                receivingNow.remove(expected);
+            }
+        }
+    }
+
     /** A batch's adopted file waiting for its commit. */
     private record Adopted(Path file, BlobInfo info, long maxLength) {}
 
@@ -648,7 +857,7 @@ public final class FsBlobStore implements BlobStore {
         try (java.util.stream.Stream<Path> files = Files.walk(root)) {
             for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
                 String relative = root.relativize(p).toString();
-                if (p.getParent().equals(tmp)) {
+                if (p.getParent().equals(tmp) || p.getParent().equals(receiving)) {
                     temporary.add(relative);
                     continue;
                 }

@@ -297,7 +297,7 @@ class FsBlobStoreTest {
         List<Path> synced = new ArrayList<>();
         FsBlobStore store = new FsBlobStore(root.resolve("blobs"), synced::add);
         try (Stream<Path> s = Files.list(root.resolve("blobs"))) {
-            assertEquals(257, s.filter(Files::isDirectory).count(), "00..ff and .tmp");
+            assertEquals(258, s.filter(Files::isDirectory).count(), "00..ff, .tmp and .receiving");
         }
         assertEquals(List.of(root.resolve("blobs").toAbsolutePath().normalize()), synced, "the root synced once");
         synced.clear();

@@ -38,6 +38,7 @@ import io.patchfleet.store.api.StoreException;
 import io.patchfleet.sync.api.CatalogMirror;
 import io.patchfleet.sync.api.MirrorResult;
 import io.patchfleet.sync.api.MirrorSource;
+import io.patchfleet.sync.api.ModuleSink;
 import io.patchfleet.sync.api.SyncException;
 import io.patchfleet.trust.api.DelegatedTargets;
 import io.patchfleet.trust.api.MetadataFile;
@@ -632,23 +633,30 @@ public class PublisherMirror implements CatalogMirror {
         }
         boolean held = true;
         try {
-            Optional<Path> file = source.targetFile(target);
-            if (file.isPresent()) {
-                downloads.release(); // downloaded: the connection is free for the next module
-                held = false;
-                // A finished download: the store moves it into place (no copy) after checking it itself.
-                try {
-                    info = batch.adopt(file.get(), Optional.of(sha256), target.length());
-                } catch (StoreException e) {
-                    if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
-                        Files.deleteIfExists(file.get()); // wrong bytes: fetched again from the start next time
-                    }
-                    throw e;
-                }
+            if (source.transfersTargets() && target.hashes().keySet().equals(java.util.Set.of("sha256"))) {
+                // Written into the store as it arrives, hashed on the way, checked by the store before it is
+                // named. A target signed with more hashes than SHA-256 (the only one the store knows) takes
+                // the paths below, which check them all.
+                info = receive(source, target, batch, sha256);
             } else {
-                try (InputStream in = source.openTarget(target)) {
-                    // The blob store checks the digest and the length cap; the exact length is checked here.
-                    info = batch.put(in, Optional.of(sha256), target.length());
+                Optional<Path> file = source.targetFile(target);
+                if (file.isPresent()) {
+                    downloads.release(); // downloaded: the connection is free for the next module
+                    held = false;
+                    // A finished download: the store moves it into place (no copy) after checking it itself.
+                    try {
+                        info = batch.adopt(file.get(), Optional.of(sha256), target.length());
+                    } catch (StoreException e) {
+                        if (e.reason() == StoreException.Reason.DIGEST_MISMATCH || e.reason() == StoreException.Reason.LIMIT) {
+                            Files.deleteIfExists(file.get()); // wrong bytes: fetched again from the start next time
+                        }
+                        throw e;
+                    }
+                } else {
+                    try (InputStream in = source.openTarget(target)) {
+                        // The blob store checks the digest and the length cap; the exact length is checked here.
+                        info = batch.put(in, Optional.of(sha256), target.length());
+                    }
                 }
             }
         } finally {
@@ -660,6 +668,89 @@ public class PublisherMirror implements CatalogMirror {
             blobs.delete(sha256);
             throw new ModuleMismatch("module " + target.name() + " is " + info.length() + " bytes, the publisher signed "
                     + target.length());
+        }
+    }
+
+    /**
+     * Has the source write a module into a {@link io.patchfleet.store.api.BlobReceiver} of the
+     * batch, continuing after what an interrupted earlier run kept. If the whole does not check and
+     * part of it was kept from before (never forced to disk: a power loss may have damaged it), it
+     * is fetched once more from the first byte before the module counts as wrong.
+     */
+    private BlobInfo receive(MirrorSource source, VerifiedTarget target, io.patchfleet.store.api.BlobBatch batch,
+            Sha256 sha256) throws IOException, StoreException {
+        try (io.patchfleet.store.api.BlobReceiver receiver = batch.receive(sha256, target.length())) {
+            long kept = receiver.position();
+            ReceiverSink sink = new ReceiverSink(receiver);
+            try {
+                source.transferTarget(target, sink);
+            } catch (IOException e) {
+                throw sink.unwrap(e);
+            }
+            try {
+                return receiver.complete();
+            } catch (StoreException e) {
+                if (e.reason() != StoreException.Reason.DIGEST_MISMATCH || kept == 0) {
+                    throw e;
+                }
+                LOG.info("Module {}: the {} bytes kept from an earlier run did not check; fetching it again from the start",
+                        target.name(), kept);
+            }
+        }
+        try (io.patchfleet.store.api.BlobReceiver receiver = batch.receive(sha256, target.length())) {
+            ReceiverSink sink = new ReceiverSink(receiver);
+            if (receiver.position() > 0) {
+                receiver.restart();
+            }
+            try {
+                source.transferTarget(target, sink);
+            } catch (IOException e) {
+                throw sink.unwrap(e);
+            }
+            return receiver.complete();
+        }
+    }
+
+    /** A blob receiver as the source's sink; the store's own failures travel through it and are unwrapped again. */
+    private static final class ReceiverSink implements ModuleSink {
+        private final io.patchfleet.store.api.BlobReceiver receiver;
+        private StoreException failure;
+
+        ReceiverSink(io.patchfleet.store.api.BlobReceiver receiver) {
+            this.receiver = receiver;
+        }
+
+        @Override
+        public long position() {
+            return receiver.position();
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            try {
+                receiver.write(bytes, offset, length);
+            } catch (StoreException e) {
+                failure = e;
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void restart() throws IOException {
+            try {
+                receiver.restart();
+            } catch (StoreException e) {
+                failure = e;
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+
+        /** Throws the store's failure if the transfer failed because of it (a disk error, more bytes than signed); else returns the source's. */
+        IOException unwrap(IOException e) throws StoreException {
+            if (failure != null) {
+                throw failure;
+            }
+            return e;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.patchfleet.server.machines.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -115,6 +116,117 @@ class MirrorUpdateTest {
         public Optional<String> selectionKey() {
             return selection;
         }
+    }
+
+    /** A source that writes modules into the mirror's sink, as the HTTP upstream does. */
+    class Transfers extends Downloads {
+        /** Bytes of each transfer after which the connection "drops" (once); 0: never. */
+        volatile int cutAfter;
+        /** Whether the source can resume (Range); else it restarts the sink. */
+        boolean resumes = true;
+        final List<Long> startedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public boolean transfersTargets() {
+            return true;
+        }
+
+        @Override
+        public Optional<Path> targetFile(VerifiedTarget target) {
+            throw new AssertionError("a transferring source is read through transferTarget");
+        }
+
+        @Override
+        public void transferTarget(VerifiedTarget target, io.patchfleet.sync.api.ModuleSink sink) throws IOException {
+            byte[] bytes = Files.readAllBytes(from.targetPath(target.name()));
+            if (tamper) {
+                bytes[bytes.length / 2] ^= 1;
+            }
+            long from = sink.position();
+            if (!resumes && from > 0) {
+                sink.restart();
+                from = 0;
+            }
+            startedAt.add(from);
+            int end = bytes.length;
+            if (cutAfter > 0) {
+                end = (int) Math.min(end, from + cutAfter);
+                cutAfter = 0;
+                sink.write(bytes, (int) from, end - (int) from);
+                throw new IOException("connection dropped");
+            }
+            sink.write(bytes, (int) from, end - (int) from);
+        }
+    }
+
+    @Test
+    void transferredModulesAreReceivedByTheStoreThroughOneBatchCommittedBeforeTheCatalog() throws Exception {
+        Transfers source = new Transfers();
+
+        MirrorResult result = mirror.update(source, anchor);
+
+        assertEquals(2, result.blobs());
+        assertEquals(2, blobs.received.get(), "written into the store's receivers, neither adopted nor streamed");
+        assertEquals(0, blobs.adopted.get());
+        assertEquals(1, blobs.commits.get());
+        for (PatchRelease r : catalog.findByKernel(FleetSimulationTest.KERNEL)) {
+            assertArrayEquals(Files.readAllBytes(repo.targetPath(r.targetName())), blobs.blobs.get(r.sha256()));
+        }
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+    }
+
+    @Test
+    void aTamperedTransferIsRefusedAndNothingAppears() throws Exception {
+        Transfers source = new Transfers();
+        source.tamper = true;
+
+        SyncException e = assertThrows(SyncException.class, () -> mirror.update(source, anchor));
+
+        assertEquals(SyncException.Reason.VERIFICATION_FAILED, e.reason(), e.getMessage());
+        assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty(), "no release without its verified module");
+        assertTrue(blobs.blobs.isEmpty(), "nothing stored");
+        assertTrue(blobs.receiving.isEmpty(), "wrong bytes are not kept for a resume");
+    }
+
+    @Test
+    void anInterruptedTransferResumesInTheNextRunAfterWhatTheStoreKept() throws Exception {
+        Transfers source = new Transfers();
+        source.cutAfter = 100;
+        assertThrows(SyncException.class, () -> mirror.update(source, anchor));
+        assertTrue(catalog.findByKernel(FleetSimulationTest.KERNEL).isEmpty());
+        assertFalse(blobs.receiving.isEmpty(), "the bytes that came are kept");
+
+        mirror.update(source, anchor);
+
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+        assertTrue(source.startedAt.contains(100L), "resumed after the kept bytes: " + source.startedAt);
+        for (PatchRelease r : catalog.findByKernel(FleetSimulationTest.KERNEL)) {
+            assertArrayEquals(Files.readAllBytes(repo.targetPath(r.targetName())), blobs.blobs.get(r.sha256()));
+        }
+    }
+
+    @Test
+    void aDamagedKeptPartIsFetchedOnceMoreFromTheStartBeforeTheModuleCountsAsWrong() throws Exception {
+        Transfers source = new Transfers();
+        // What a power loss leaves of an interrupted run: the kept bytes came back as zeros.
+        for (PatchRelease r : repoReleases()) {
+            blobs.receiving.put(r.sha256(), new byte[300]);
+        }
+
+        mirror.update(source, anchor);
+
+        assertEquals(2, catalog.findByKernel(FleetSimulationTest.KERNEL).size());
+        assertEquals(List.of(300L, 300L, 0L, 0L), source.startedAt.stream().sorted(java.util.Comparator.reverseOrder()).toList(),
+                "each resumed, then fetched whole");
+    }
+
+    /** The releases the test repository publishes, from a first update of a scratch mirror. */
+    private List<PatchRelease> repoReleases() throws Exception {
+        ServerFakes.MemoryCatalog c = new ServerFakes.MemoryCatalog(FleetSimulationTest.TIERS);
+        new PublisherMirror(dir.resolve("scratch"), FleetSimulationTest.config(PublisherMirror.Config.class,
+                Map.of("repository", "", "interval_seconds", 3600L)), trust, c, new ServerFakes.MemoryBlobs())
+                .update(new Downloads(), anchor);
+        return c.findByKernel(FleetSimulationTest.KERNEL);
     }
 
     @Test

@@ -206,6 +206,67 @@ final class ServerFakes {
         final java.util.concurrent.atomic.AtomicInteger kept = new java.util.concurrent.atomic.AtomicInteger();
         /** When set, a batch's commit fails with it (a disk that cannot sync). */
         volatile StoreException failCommit;
+        /** Blobs completed through a receiver. */
+        final java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        /** What receivers closed without completing kept, for the next receive of the blob (a resume). */
+        final Map<Sha256, byte[]> receiving = new ConcurrentHashMap<>();
+
+        /** A receiver as the file store's: resumable, checks the whole at complete, drops wrong bytes. */
+        io.patchfleet.store.api.BlobReceiver receiver(Sha256 expected, long length) {
+            return new io.patchfleet.store.api.BlobReceiver() {
+                final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                boolean done;
+
+                {
+                    byte[] kept = receiving.remove(expected);
+                    if (kept != null) {
+                        bytes.writeBytes(kept);
+                    }
+                }
+
+                @Override
+                public long position() {
+                    return bytes.size();
+                }
+
+                @Override
+                public void write(byte[] b, int offset, int n) throws StoreException {
+                    if (done) {
+                        throw new IllegalStateException("ended");
+                    }
+                    if (bytes.size() + n > length) {
+                        done = true;
+                        throw new StoreException(StoreException.Reason.LIMIT, "more than " + length + " bytes");
+                    }
+                    bytes.write(b, offset, n);
+                }
+
+                @Override
+                public void restart() {
+                    bytes.reset();
+                }
+
+                @Override
+                public BlobInfo complete() throws StoreException {
+                    done = true;
+                    byte[] b = bytes.toByteArray();
+                    if (b.length != length || !Sha256.digestOf(b).equals(expected)) {
+                        throw new StoreException(StoreException.Reason.DIGEST_MISMATCH, "received bytes do not match " + expected);
+                    }
+                    blobs.put(expected, b);
+                    received.incrementAndGet();
+                    return new BlobInfo(expected, length);
+                }
+
+                @Override
+                public void close() {
+                    if (!done) {
+                        receiving.put(expected, bytes.toByteArray());
+                    }
+                    done = true;
+                }
+            };
+        }
 
         @Override
         public BlobInfo put(InputStream in, Optional<Sha256> expected, long maxLength) throws StoreException {
@@ -252,6 +313,11 @@ final class ServerFakes {
                 @Override
                 public BlobInfo adopt(java.nio.file.Path file, Optional<Sha256> expected, long maxLength) throws StoreException {
                     return MemoryBlobs.this.adopt(file, expected, maxLength);
+                }
+
+                @Override
+                public io.patchfleet.store.api.BlobReceiver receive(Sha256 expected, long length) {
+                    return receiver(expected, length);
                 }
 
                 @Override

@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.patchfleet.model.PatchRelease;
 import io.patchfleet.sync.api.MirrorSource;
+import io.patchfleet.sync.api.ModuleSink;
 import io.patchfleet.sync.api.SyncException;
 import io.patchfleet.trust.api.MetadataFile;
 import io.patchfleet.trust.api.TargetMismatchException;
@@ -436,7 +437,9 @@ final class HttpUpstream implements MirrorSource {
         }
         java.security.MessageDigest digest = null;
         if (have < target.length()) {
-            digest = download(sha, part, have, target.length(), true);
+            try (PartFile out = new PartFile(part)) {
+                digest = download(sha, have, target.length(), true, out);
+            }
         }
         try {
             if (digest != null && target.hashes().keySet().equals(Set.of("sha256"))) {
@@ -482,7 +485,9 @@ final class HttpUpstream implements MirrorSource {
             have = 0;
         }
         if (have < target.length()) {
-            download(sha, part, have, target.length(), false);
+            try (PartFile out = new PartFile(part)) {
+                download(sha, have, target.length(), false, out);
+            }
         }
         if (have > 0 || !target.hashes().keySet().equals(Set.of("sha256"))) {
             try {
@@ -493,11 +498,86 @@ final class HttpUpstream implements MirrorSource {
                     throw new IOException(e.getMessage(), new SyncException(SyncException.Reason.VERIFICATION_FAILED,
                             "module " + target.name() + " from " + base + " does not match its signed target: " + e.getMessage(), e));
                 }
-                download(sha, part, 0, target.length(), false); // the kept part was bad: once more from the start
+                try (PartFile out = new PartFile(part)) {
+                    out.restart();
+                    download(sha, 0, target.length(), false, out); // the kept part was bad: once more from the start
+                }
             }
         }
         progress(blobs.incrementAndGet());
         return Optional.of(part);
+    }
+
+    /**
+     * Downloads a module (or its rest, after what the sink kept from an interrupted run) straight
+     * into the mirror's sink, the blob store, which hashes and checks it: no part file of this
+     * source's own, and each byte written once (BENCHMARKS.md, sync).
+     */
+    @Override
+    public boolean transfersTargets() {
+        return true;
+    }
+
+    @Override
+    public void transferTarget(VerifiedTarget target, ModuleSink sink) throws IOException {
+        step = "modules";
+        modulesStarting();
+        String sha = target.patch().orElseThrow().sha256().hex();
+        long have = sink.position();
+        if (have > target.length()) {
+            sink.restart();
+            have = 0;
+        }
+        if (have < target.length()) {
+            download(sha, have, target.length(), false, new Body() {
+                @Override
+                public void write(byte[] bytes, int offset, int length) throws IOException {
+                    sink.write(bytes, offset, length);
+                }
+
+                @Override
+                public void restart() throws IOException {
+                    sink.restart();
+                }
+            });
+        }
+        progress(blobs.incrementAndGet());
+    }
+
+    /** Where {@link #download} puts a module's body. */
+    private interface Body {
+        void write(byte[] bytes, int offset, int length) throws IOException;
+
+        /** The upstream answered a resume with the whole body: drop what is kept. */
+        void restart() throws IOException;
+    }
+
+    /** A part file in {@link #partialDir}, appended to. */
+    private static final class PartFile implements Body, AutoCloseable {
+        private final java.nio.channels.FileChannel out;
+
+        PartFile(Path part) throws IOException {
+            out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes, offset, length);
+            while (b.hasRemaining()) {
+                out.write(b);
+            }
+        }
+
+        @Override
+        public void restart() throws IOException {
+            out.truncate(0);
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
     }
 
     /** The first module's start, and every 100th module: a long transfer says how far it is, in the log. */
@@ -550,10 +630,10 @@ final class HttpUpstream implements MirrorSource {
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[DOWNLOAD_BUFFER]);
 
     /**
-     * Downloads a module into its part file, resuming at {@code have} with a {@code Range}
-     * request: one blocking {@link HttpURLConnection} read loop on the calling (download) thread,
+     * Downloads a module into {@code out} (a part file, or the mirror's sink into the blob store),
+     * resuming at {@code have} with a {@code Range} request: one blocking {@link HttpURLConnection} read loop on the calling (download) thread,
      * {@value #DOWNLOAD_BUFFER}-byte reads straight from the socket into one array and from there
-     * into the file. The JDK {@code java.net.http} client used before moved each body in 16 KiB
+     * on to {@code out}. The JDK {@code java.net.http} client used before moved each body in 16 KiB
      * heap buffers through its selector thread and a subscriber: most of the on-prem server's CPU
      * per GB (async-profiler, BENCHMARKS.md, sync). What stays the same: the proxy (the client's
      * {@link java.net.ProxySelector}), the connect timeout, no redirects, the same headers; the
@@ -567,7 +647,7 @@ final class HttpUpstream implements MirrorSource {
      * @param hash whether to compute the SHA-256 on the way in
      * @return the SHA-256 of the whole file if asked for and downloaded from its first byte, else {@code null}
      */
-    private java.security.MessageDigest download(String sha, Path part, long have, long length, boolean hash)
+    private java.security.MessageDigest download(String sha, long have, long length, boolean hash, Body out)
             throws IOException {
         URI uri = base.resolve("/v1/sync/blobs/" + sha);
         HttpURLConnection c = open(uri);
@@ -590,9 +670,10 @@ final class HttpUpstream implements MirrorSource {
             long remaining = length - from;
             java.security.MessageDigest digest = hash && from == 0 ? io.patchfleet.model.Sha256.newDigest() : null;
             byte[] buffer = BUFFERS.get();
-            try (InputStream in = c.getInputStream();
-                    java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE,
-                            StandardOpenOption.WRITE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            if (!append && have > 0) {
+                out.restart(); // the resume was answered with the whole body: nothing kept counts
+            }
+            try (InputStream in = c.getInputStream()) {
                 while (remaining > 0) {
                     int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
                     if (n < 0) {
@@ -605,10 +686,7 @@ final class HttpUpstream implements MirrorSource {
                     if (digest != null) {
                         digest.update(buffer, 0, n);
                     }
-                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer, 0, n);
-                    while (b.hasRemaining()) {
-                        out.write(b);
-                    }
+                    out.write(buffer, 0, n);
                     remaining -= n;
                     bytes.addAndGet(n);
                 }
@@ -616,8 +694,8 @@ final class HttpUpstream implements MirrorSource {
                 reusable = c.getContentLengthLong() == length - from;
             }
             // No fsync here: the bytes are checked against the signed digest by the blob store, which
-            // forces them to disk before it names them; after kill -9 the page cache still holds them,
-            // and a part damaged by a power loss fails that check and is fetched again.
+            // makes them durable before it names them; a part damaged by a power loss fails that check
+            // and is fetched again.
             return digest;
         } catch (IOException e) {
             if (Thread.currentThread().isInterrupted() && e.getClass() != java.io.InterruptedIOException.class) {

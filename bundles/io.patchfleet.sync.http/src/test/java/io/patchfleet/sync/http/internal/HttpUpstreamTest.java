@@ -341,6 +341,111 @@ class HttpUpstreamTest {
         assertEquals(10, Files.size(dir.resolve("partial").resolve(target.sha256().hex() + ".part")));
     }
 
+    // ---- transferTarget: the module written straight into the mirror's sink (the blob store)
+
+    /** What the blob store's receiver does for the source: holds bytes, may hold some from before. */
+    static final class MemorySink implements io.patchfleet.sync.api.ModuleSink {
+        final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        int restarts;
+
+        MemorySink(byte[] kept) {
+            bytes.writeBytes(kept);
+        }
+
+        @Override
+        public long position() {
+            return bytes.size();
+        }
+
+        @Override
+        public void write(byte[] b, int offset, int length) {
+            bytes.write(b, offset, length);
+        }
+
+        @Override
+        public void restart() {
+            bytes.reset();
+            restarts++;
+        }
+    }
+
+    @Test
+    void transferTargetWritesTheModuleIntoTheSinkAndNoPartFile() throws Exception {
+        HttpUpstream u = upstream("good", Duration.ofSeconds(5));
+        assertTrue(u.transfersTargets());
+        MemorySink sink = new MemorySink(new byte[0]);
+        u.transferTarget(target, sink);
+        assertArrayEquals(module, sink.bytes.toByteArray());
+        assertEquals(List.of("null"), ranges, "one request, from the start");
+        assertEquals(0, sink.restarts, "nothing to drop");
+        assertFalse(Files.exists(dir.resolve("partial").resolve(target.sha256().hex() + ".part")));
+    }
+
+    @Test
+    void transferTargetContinuesAfterWhatTheSinkKept() throws Exception {
+        mode = "cut";
+        MemorySink sink = new MemorySink(new byte[0]);
+        assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).transferTarget(target, sink));
+        int kept = sink.bytes.size();
+        assertTrue(kept > 0 && kept < module.length, "kept " + kept);
+
+        HttpUpstream second = upstream("good", Duration.ofSeconds(5));
+        second.transferTarget(target, sink);
+        assertArrayEquals(module, sink.bytes.toByteArray());
+        assertEquals("bytes=" + kept + "-", ranges.get(ranges.size() - 1));
+        assertEquals(module.length - kept, second.bytes.get(), "only the rest was transferred");
+    }
+
+    @Test
+    void transferTargetRestartsTheSinkWhenTheUpstreamSendsTheWholeBodyInstead() throws Exception {
+        HttpServer plain = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        plain.createContext("/v1/sync/blobs/", ex -> { // ignores Range, as a plain file server may
+            ex.sendResponseHeaders(200, module.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(module);
+            }
+        });
+        plain.start();
+        try {
+            HttpUpstream u = new HttpUpstream(HttpClient.newBuilder().build(),
+                    URI.create("http://127.0.0.1:" + plain.getAddress().getPort() + "/"), "good", Duration.ofSeconds(5),
+                    dir.resolve("partial"), SyncFilter.ALL, r -> false, 1);
+            MemorySink sink = new MemorySink(java.util.Arrays.copyOf(module, 70_000));
+            u.transferTarget(target, sink);
+            assertEquals(1, sink.restarts, "the kept bytes were dropped before the whole body");
+            assertArrayEquals(module, sink.bytes.toByteArray());
+        } finally {
+            plain.stop(0);
+        }
+    }
+
+    @Test
+    void transferTargetWritesNothingBeyondTheSignedLengthAndFailsOnARefusedTokenOrAStall() throws Exception {
+        served = java.util.Arrays.copyOf(module, module.length + 50_000);
+        MemorySink sink = new MemorySink(new byte[0]);
+        upstream("good", Duration.ofSeconds(5)).transferTarget(target, sink);
+        assertEquals(module.length, sink.bytes.size());
+
+        IOException refused = assertThrows(IOException.class,
+                () -> upstream("wrong", Duration.ofSeconds(5)).transferTarget(target, new MemorySink(new byte[0])));
+        assertEquals(SyncException.Reason.UNAUTHORIZED, reason(refused));
+
+        mode = "stall";
+        MemorySink stalled = new MemorySink(new byte[0]);
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(1)).transferTarget(target, stalled));
+        assertInstanceOf(java.net.http.HttpTimeoutException.class, e, String.valueOf(e));
+        assertEquals(10, stalled.bytes.size(), "what came is kept for the next run");
+    }
+
+    @Test
+    void aResumeAnsweredFromAnotherOffsetWritesNothingIntoTheSink() throws Exception {
+        mode = "badrange";
+        MemorySink sink = new MemorySink(java.util.Arrays.copyOf(module, 100_000));
+        IOException e = assertThrows(IOException.class, () -> upstream("good", Duration.ofSeconds(5)).transferTarget(target, sink));
+        assertEquals(SyncException.Reason.PROTOCOL, reason(e));
+        assertEquals(100_000, sink.bytes.size(), "nothing appended");
+    }
+
     // ---- the listing, asked for while the TUF requests go on
 
     @Test
