@@ -168,6 +168,7 @@ mb() { echo "$1 / 1024" | bc -l; }
 r() { echo "$1 / $2" | bc -l; }
 
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1), kernel $(uname -r), $(date -u +%Y-%m-%d), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Start to first completed check-in, each run: $(cut -d' ' -f1 "$work/daemon.txt" | tr '\n' ' ')ms; RSS: $(cut -d' ' -f2 "$work/daemon.txt" | awk '{ printf "%.1f ", $1 / 1024 }')MB"
 echo "Runs: $runs (median); RSS after ${idle_seconds} s idle; $refreshes no-change check-ins per run (kernel support: ${support:-?}); CPU clock tick $((1000 / clk_tck)) ms"
 echo
 echo "| what | measured | goal | bare JVM, client flags | ratio to bare JVM |"

@@ -5,7 +5,7 @@
 #   - while the sync runs, before and after the kill, server 2's catalog (admin API) and its sync
 #     API never list a patch whose module is not complete in its blob store (polled all along);
 #   - after the restart the sync resumes by itself and completes, fetching less than everything
-#     (modules stored before the kill are not fetched again);
+#     (modules stored or received whole before the kill are not fetched again, partial ones resume);
 #   - 'patchfleet admin verify-store' passes before the resumed sync ends and after it: every
 #     catalog blob present with the signed SHA-256, no stray files.
 # Then: expired upstream metadata (server 1 serving a timestamp that expired) is refused by
@@ -114,16 +114,19 @@ interval.seconds = 0
 download.parallelism = 2
 CFG
 # kill -9 once some modules are downloaded and others are still downloading. A downloaded module
-# is either named in the blob store already, or (a blob store that makes a batch durable with one
-# syncfs at its commit: Linux 5.8+ with JNA) checked and waiting in sync/partial for that commit.
-stored() { find "$work/s2/blobs" -path '*/.tmp' -prune -o -type f -print 2>/dev/null | wc -l; }
-complete_parts() { find "$work/s2/sync/partial" -name '*.part' -size "${size}c" 2>/dev/null | wc -l; }
+# is either named in the blob store already, or checked and waiting for its batch's commit: received
+# from the upstream (blobs/.receiving/SHA256.complete) or adopted (sync/partial, other sources).
+stored() { find "$work/s2/blobs" \( -path '*/.tmp' -o -path '*/.receiving' \) -prune -o -type f -print 2>/dev/null | wc -l; }
+complete_parts() {
+  echo $(( $(find "$work/s2/sync/partial" -name '*.part' -size "${size}c" 2>/dev/null | wc -l)
+    + $(find "$work/s2/blobs/.receiving" -name '*.complete' 2>/dev/null | wc -l) ))
+}
 mid_sync() { local s p; s=$(stored); p=$(complete_parts); (( s + p >= 3 && s + p < modules )); }
 wait_for "$timeout_s" "server 2 downloaded some modules" mid_sync
 kill -9 "$pid2"; wait "$pid2" 2>/dev/null || true
 before=$(stored)
 (( before < modules )) || die "the sync had finished before the kill; raise KILL_MODULES or KILL_SIZE"
-parts=$(ls "$work/s2/sync/partial" 2>/dev/null | wc -l)
+parts=$(( $(ls "$work/s2/sync/partial" 2>/dev/null | wc -l) + $(ls "$work/s2/blobs/.receiving" 2>/dev/null | wc -l) ))
 ok "server 2 killed with kill -9 in the middle of the sync ($before of $modules modules stored, $parts partial downloads, $(complete_parts) of them complete)"
 
 # Restart with the sync held (interval 0 and no upstream), check the store, then let it resume.
@@ -147,6 +150,7 @@ n=$(count_patches 2)
 ok "the sync resumed after the restart and completed: $n patches, $bytes of $((modules * size)) bytes fetched again"
 admin 2 verify-store --format json > "$work/verify2.json" || die "verify-store after the sync: $(cat "$work/verify2.json")"
 grep -q '"partialDownloads" : 0' "$work/verify2.json" || die "partial downloads left: $(cat "$work/verify2.json")"
+grep -q '"temporaryFiles" : 0' "$work/verify2.json" || die "modules being received left: $(cat "$work/verify2.json")"
 ok "verify-store passes after the resumed sync: every module present with its signed SHA-256, nothing stray"
 
 touch "$work/watch.stop"; wait "$watcher" || die "a patch was listed before its module was complete: $(cat "$work/watch.out")"

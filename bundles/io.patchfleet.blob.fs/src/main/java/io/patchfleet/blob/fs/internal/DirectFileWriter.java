@@ -55,20 +55,21 @@ final class DirectFileWriter implements AutoCloseable {
     private long written;
 
     /**
-     * Opens {@code file} (created if missing) to continue at {@code start}, which must be a
-     * multiple of {@code align}; anything after it in the file is cut off.
+     * Opens {@code file} (created if missing) to continue at {@code start}; anything after it in
+     * the file is cut off. Direct writes need {@code start} to be a multiple of {@code align}.
      *
      * @param align the file system's block size (a power of two, at most {@value #BUFFER}), or 0
      *     to write through the page cache
      */
     DirectFileWriter(Path file, long start, int align) throws IOException {
-        if (align > 0 && (Integer.bitCount(align) != 1 || align > BUFFER || start % align != 0)) {
-            throw new IllegalArgumentException("block size " + align + ", start " + start);
+        if (align > 0 && (Integer.bitCount(align) != 1 || align > BUFFER)) {
+            throw new IllegalArgumentException("block size " + align);
         }
         this.file = file;
         this.align = align;
         this.written = start;
-        this.direct = align > 0 && DIRECT_OPTION != null && DIRECT.get();
+        // An unaligned start (a whole file kept, its last block short) goes on through the page cache.
+        this.direct = align > 0 && start % align == 0 && DIRECT_OPTION != null && DIRECT.get();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             if (ch.size() > start) {
                 ch.truncate(start);

@@ -60,8 +60,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Receiving</b> ({@link BlobBatch#receive}) writes a download as it arrives into
  * {@code ROOT/.receiving/<sha256>} past the page cache ({@link DirectFileWriter}), hashing it on
- * the way; once checked whole it is staged like an adopted file. Parts of interrupted receives are
- * kept there for a resume (deleted at start after {@link #RECEIVING_KEPT} untouched).
+ * the way; once checked whole it becomes {@code <sha256>.complete} and is staged like an adopted
+ * file. Parts of interrupted receives, and whole ones a killed process never named, are kept there
+ * for the next receive of the blob (deleted at start after {@link #RECEIVING_KEPT} untouched).
  *
  * <p>On Linux 5.8+ with JNA ({@link FileSystemSync}) a batch forces nothing per file: an adopted
  * file's writeback starts when it is adopted, and the commit syncs the file system once (all
@@ -77,6 +78,8 @@ public final class FsBlobStore implements BlobStore {
     static final String TMP = ".tmp";
     /** Blobs being received ({@link BlobBatch#receive}), kept between runs for a resume. */
     static final String RECEIVING = ".receiving";
+    /** Suffix of a received file checked whole and waiting in a batch for its name. */
+    static final String COMPLETE = ".complete";
     /** Received parts untouched for this long are deleted at start: no one is coming back for them. */
     static final java.time.Duration RECEIVING_KEPT = java.time.Duration.ofDays(7);
     private static final Logger LOG = LoggerFactory.getLogger(FsBlobStore.class);
@@ -103,6 +106,8 @@ public final class FsBlobStore implements BlobStore {
     private final int align;
     /** Blobs with a receiver open on their part file in {@link #receiving}. */
     private final Set<Sha256> receivingNow = ConcurrentHashMap.newKeySet();
+    /** Received files checked and staged in a batch, not yet named ({@code .receiving/<sha256>.complete}). */
+    private final Set<Path> receivedStaged = ConcurrentHashMap.newKeySet();
     /** Syncs a folder (fsync); a test counts the calls. */
     private final DirectorySync directorySync;
     /** Forces a file's content to disk; a test checks the order (content before name). */
@@ -469,6 +474,7 @@ public final class FsBlobStore implements BlobStore {
             staged.add(flusher.submit(() -> {
                 try {
                     install(file, info, maxLength, pending);
+                    receivedStaged.remove(file);
                 } catch (StoreException | RuntimeException e) {
                     StoreException se = e instanceof StoreException s ? s
                             : new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + file + ": " + e, e);
@@ -575,6 +581,7 @@ public final class FsBlobStore implements BlobStore {
             for (Adopted a; (a = adopted.peek()) != null; adopted.remove()) {
                 try {
                     placeOrCopy(a.file(), a.info(), a.maxLength(), pending);
+                    receivedStaged.remove(a.file());
                 } catch (IOException e) {
                     throw new StoreException(Reason.UNAVAILABLE, "cannot store blob from " + a.file() + ": " + e.getMessage(), e);
                 }
@@ -621,9 +628,15 @@ public final class FsBlobStore implements BlobStore {
             this.file = resumable ? receiving.resolve(expected.hex())
                     : receiving.resolve(expected.hex() + "." + java.util.UUID.randomUUID() + ".part");
             try {
+                Path whole = receiving.resolve(expected.hex() + COMPLETE);
+                if (resumable && !Files.exists(file) && Files.isRegularFile(whole) && !receivedStaged.contains(whole)) {
+                    // Received whole by a run killed before its batch committed: the kept part is all of it
+                    // (hashed again below; it was never forced to disk).
+                    Files.move(whole, file, StandardCopyOption.ATOMIC_MOVE);
+                }
                 long kept = resumable && Files.isRegularFile(file) ? Files.size(file) : 0;
-                if (align > 0) {
-                    kept -= kept % align;
+                if (align > 0 && kept != length) {
+                    kept -= kept % align; // direct writes continue at a whole block (a whole blob needs none)
                 }
                 if (kept > length) {
                     kept = 0;
@@ -712,13 +725,18 @@ public final class FsBlobStore implements BlobStore {
                 throw new StoreException(Reason.DIGEST_MISMATCH, "received content has SHA-256 " + actual + ", expected "
                         + expected);
             }
-            Path staged;
+            // Out of the way of later receives of the blob, under a name no other receive picks (renamed,
+            // not created: each file created costs an inode allocation, the largest cost left per
+            // module, BENCHMARKS.md); kept if the process dies before the commit, for the next receive.
+            Path staged = receiving.resolve(expected.hex() + COMPLETE);
+            if (!receivedStaged.add(staged)) {
+                staged = receiving.resolve(expected.hex() + "." + java.util.UUID.randomUUID() + COMPLETE);
+                receivedStaged.add(staged);
+            }
             try {
-                // A name no other receive can pick, without creating a file for it first (each file
-                // created costs an inode allocation: the largest cost left per module, BENCHMARKS.md).
-                staged = tmp.resolve("receive-" + expected.hex() + "-" + java.util.UUID.randomUUID() + ".part");
                 Files.move(file, staged, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
+                receivedStaged.remove(staged);
                 drop();
                 throw new StoreException(Reason.UNAVAILABLE, "cannot store received blob " + expected + ": " + e.getMessage(), e);
             }

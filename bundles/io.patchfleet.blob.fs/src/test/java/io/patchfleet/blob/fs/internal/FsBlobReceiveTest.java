@@ -158,6 +158,50 @@ class FsBlobReceiveTest {
     }
 
     @Test
+    void aBlobReceivedWholeByAProcessKilledBeforeItsCommitIsNotFetchedAgain() throws Exception {
+        byte[] data = content(1_500_000, 17);
+        Sha256 sha = Sha256.digestOf(data);
+        FsBlobStore store = new FsBlobStore(root);
+        try (BlobReceiver r = store.batch().receive(sha, data.length)) {
+            send(r, data, 0, data.length);
+            r.complete();
+        } // ... and the process dies: the batch never commits
+        assertFalse(store.exists(sha));
+
+        FsBlobStore restarted = new FsBlobStore(root);
+        BlobBatch batch = restarted.batch();
+        try (BlobReceiver r = batch.receive(sha, data.length)) {
+            assertEquals(data.length, r.position(), "all of it kept: nothing to fetch");
+            assertEquals(new BlobInfo(sha, data.length), r.complete(), "checked again before it is named");
+        }
+        batch.commit();
+        assertArrayEquals(data, read(restarted, sha));
+        assertEquals(0, filesUnder(root.resolve(FsBlobStore.RECEIVING)));
+    }
+
+    @Test
+    void aStagedBlobIsNotTakenByAnotherReceiveOfItBeforeItsCommit() throws Exception {
+        byte[] data = content(1_100_000, 18);
+        Sha256 sha = Sha256.digestOf(data);
+        FsBlobStore store = new FsBlobStore(root);
+        BlobBatch first = store.batch();
+        try (BlobReceiver r = first.receive(sha, data.length)) {
+            send(r, data, 0, data.length);
+            r.complete();
+        }
+        BlobBatch second = store.batch();
+        try (BlobReceiver r = second.receive(sha, data.length)) {
+            assertEquals(0, r.position(), "the first batch's file is not this receive's kept part");
+            send(r, data, 0, data.length);
+            r.complete();
+        }
+        first.commit();
+        second.commit();
+        assertArrayEquals(data, read(store, sha));
+        assertEquals(0, filesUnder(root.resolve(FsBlobStore.RECEIVING)));
+    }
+
+    @Test
     void aDamagedKeptPartFailsTheCheckAndARestartFetchesItWhole() throws Exception {
         byte[] data = content(2_200_000, 11);
         Sha256 sha = Sha256.digestOf(data);
@@ -255,7 +299,12 @@ class FsBlobReceiveTest {
             assertEquals(data.length, w.finish());
         }
         assertArrayEquals(data, Files.readAllBytes(file));
-        assertThrows(IllegalArgumentException.class, () -> new DirectFileWriter(file, 100, 4096), "an unaligned start");
+        try (DirectFileWriter w = new DirectFileWriter(file, 100, 4096)) {
+            assertFalse(w.direct(), "an unaligned start goes through the page cache");
+            w.write(data, 100, 50);
+            assertEquals(150, w.finish());
+        }
+        assertArrayEquals(java.util.Arrays.copyOf(data, 150), Files.readAllBytes(file));
     }
 
     @Test
