@@ -508,16 +508,16 @@ final class HttpUpstream implements MirrorSource {
         return Optional.of(part);
     }
 
-    /**
-     * Downloads a module (or its rest, after what the sink kept from an interrupted run) straight
-     * into the mirror's sink, the blob store, which hashes and checks it: no part file of this
-     * source's own, and each byte written once (BENCHMARKS.md, sync).
-     */
     @Override
     public boolean transfersTargets() {
         return true;
     }
 
+    /**
+     * Downloads a module (or its rest, after what the sink kept from an interrupted run) straight
+     * into the mirror's sink, the blob store, which hashes and checks it: no part file of this
+     * source's own, and each byte written once (BENCHMARKS.md, sync).
+     */
     @Override
     public void transferTarget(VerifiedTarget target, ModuleSink sink) throws IOException {
         step = "modules";
@@ -529,36 +529,27 @@ final class HttpUpstream implements MirrorSource {
             have = 0;
         }
         if (have < target.length()) {
-            download(sha, have, target.length(), false, new Body() {
-                @Override
-                public void write(byte[] bytes, int offset, int length) throws IOException {
-                    sink.write(bytes, offset, length);
-                }
-
-                @Override
-                public void restart() throws IOException {
-                    sink.restart();
-                }
-            });
+            download(sha, have, target.length(), false, sink);
         }
         progress(blobs.incrementAndGet());
     }
 
-    /** Where {@link #download} puts a module's body. */
-    private interface Body {
-        void write(byte[] bytes, int offset, int length) throws IOException;
-
-        /** The upstream answered a resume with the whole body: drop what is kept. */
-        void restart() throws IOException;
-    }
-
-    /** A part file in {@link #partialDir}, appended to. */
-    private static final class PartFile implements Body, AutoCloseable {
+    /** A part file in {@link #partialDir}, appended to: the sink of {@link #openTarget} and {@link #targetFile}. */
+    private static final class PartFile implements ModuleSink, AutoCloseable {
         private final java.nio.channels.FileChannel out;
 
         PartFile(Path part) throws IOException {
             out = java.nio.channels.FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND);
+        }
+
+        @Override
+        public long position() {
+            try {
+                return out.size();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         @Override
@@ -631,7 +622,8 @@ final class HttpUpstream implements MirrorSource {
 
     /**
      * Downloads a module into {@code out} (a part file, or the mirror's sink into the blob store),
-     * resuming at {@code have} with a {@code Range} request: one blocking {@link HttpURLConnection} read loop on the calling (download) thread,
+     * resuming at {@code have} with a {@code Range} request: one blocking {@link HttpURLConnection}
+     * read loop on the calling (download) thread,
      * {@value #DOWNLOAD_BUFFER}-byte reads straight from the socket into one array and from there
      * on to {@code out}. The JDK {@code java.net.http} client used before moved each body in 16 KiB
      * heap buffers through its selector thread and a subscriber: most of the on-prem server's CPU
@@ -647,7 +639,7 @@ final class HttpUpstream implements MirrorSource {
      * @param hash whether to compute the SHA-256 on the way in
      * @return the SHA-256 of the whole file if asked for and downloaded from its first byte, else {@code null}
      */
-    private java.security.MessageDigest download(String sha, long have, long length, boolean hash, Body out)
+    private java.security.MessageDigest download(String sha, long have, long length, boolean hash, ModuleSink out)
             throws IOException {
         URI uri = base.resolve("/v1/sync/blobs/" + sha);
         HttpURLConnection c = open(uri);
