@@ -686,8 +686,7 @@ public final class FsBlobStore implements BlobStore {
             try {
                 writer.write(bytes, offset, count);
             } catch (IOException e) {
-                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
-                        + e.getMessage(), e);
+                throw cannotWrite(e);
             }
         }
 
@@ -699,8 +698,7 @@ public final class FsBlobStore implements BlobStore {
             try {
                 writer = new DirectFileWriter(file, 0, align);
             } catch (IOException e) {
-                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
-                        + e.getMessage(), e);
+                throw cannotWrite(e);
             }
         }
 
@@ -716,8 +714,7 @@ public final class FsBlobStore implements BlobStore {
             try {
                 writer.finish();
             } catch (IOException e) {
-                throw new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
-                        + e.getMessage(), e);
+                throw cannotWrite(e);
             }
             Sha256 actual = Sha256.ofDigest(digest.digest());
             if (!actual.equals(expected)) {
@@ -764,6 +761,11 @@ public final class FsBlobStore implements BlobStore {
             if (done) {
                 throw new IllegalStateException("the receive of blob " + expected + " has ended");
             }
+        }
+
+        private StoreException cannotWrite(IOException e) {
+            return new StoreException(Reason.UNAVAILABLE, "cannot write blob " + expected + " to " + file + ": "
+                    + e.getMessage(), e);
         }
 
         /** Drops what was received (wrong bytes): the receive is over. */
