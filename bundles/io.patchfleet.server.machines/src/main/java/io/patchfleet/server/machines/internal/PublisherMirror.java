@@ -679,35 +679,28 @@ public class PublisherMirror implements CatalogMirror {
      */
     private BlobInfo receive(MirrorSource source, VerifiedTarget target, io.patchfleet.store.api.BlobBatch batch,
             Sha256 sha256) throws IOException, StoreException {
-        try (io.patchfleet.store.api.BlobReceiver receiver = batch.receive(sha256, target.length())) {
-            long kept = receiver.position();
-            ReceiverSink sink = new ReceiverSink(receiver);
-            try {
-                source.transferTarget(target, sink);
-            } catch (IOException e) {
-                throw sink.unwrap(e);
-            }
-            try {
-                return receiver.complete();
-            } catch (StoreException e) {
-                if (e.reason() != StoreException.Reason.DIGEST_MISMATCH || kept == 0) {
-                    throw e;
+        for (boolean fromStart = false; ; fromStart = true) {
+            try (io.patchfleet.store.api.BlobReceiver receiver = batch.receive(sha256, target.length())) {
+                if (fromStart && receiver.position() > 0) {
+                    receiver.restart();
                 }
-                LOG.info("Module {}: the {} bytes kept from an earlier run did not check; fetching it again from the start",
-                        target.name(), kept);
+                long kept = receiver.position();
+                ReceiverSink sink = new ReceiverSink(receiver);
+                try {
+                    source.transferTarget(target, sink);
+                } catch (IOException e) {
+                    throw sink.unwrap(e);
+                }
+                try {
+                    return receiver.complete();
+                } catch (StoreException e) {
+                    if (e.reason() != StoreException.Reason.DIGEST_MISMATCH || kept == 0) {
+                        throw e; // wrong from the first byte: the upstream's bytes are wrong
+                    }
+                    LOG.info("Module {}: the {} bytes kept from an earlier run did not check; fetching it again from the start",
+                            target.name(), kept);
+                }
             }
-        }
-        try (io.patchfleet.store.api.BlobReceiver receiver = batch.receive(sha256, target.length())) {
-            ReceiverSink sink = new ReceiverSink(receiver);
-            if (receiver.position() > 0) {
-                receiver.restart();
-            }
-            try {
-                source.transferTarget(target, sink);
-            } catch (IOException e) {
-                throw sink.unwrap(e);
-            }
-            return receiver.complete();
         }
     }
 
