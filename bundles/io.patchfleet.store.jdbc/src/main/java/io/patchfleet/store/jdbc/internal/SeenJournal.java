@@ -144,6 +144,13 @@ final class SeenJournal implements AutoCloseable {
     private final Object foldSignal = new Object();
     private final Object syncSignal = new Object();
     private volatile Active active;
+    /**
+     * The segment being sealed: no longer {@link #active}, not yet in {@link #sealed} (its file is
+     * forced and closed in between, milliseconds). Set before {@link #active} moves on and cleared
+     * after the segment joins {@link #sealed}, so a reader that reads {@code active}, then this,
+     * then {@code sealed} always finds its values in one of them.
+     */
+    private volatile Active sealing;
     private volatile boolean closed;
     private volatile boolean foldRequested;
     private long lastFailureLog;
@@ -322,6 +329,10 @@ final class SeenJournal implements AutoCloseable {
     /** The newest journaled check-in of a machine not yet folded into the database, or null. */
     Seen get(String machineId) {
         Seen best = active.values.get(machineId);
+        Active between = sealing;
+        if (between != null) {
+            best = newer(best, between.values.get(machineId));
+        }
         for (Segment s : sealed) {
             best = newer(best, s.values().get(machineId));
         }
@@ -330,12 +341,17 @@ final class SeenJournal implements AutoCloseable {
 
     /** Whether any value waits to be folded (readers may then skip the overlay entirely). */
     boolean isEmpty() {
-        return active.values.isEmpty() && sealed.isEmpty();
+        Active between;
+        return active.values.isEmpty() && ((between = sealing) == null || between.values.isEmpty()) && sealed.isEmpty();
     }
 
     /** A deregistered machine: its pending values are dropped (folding them would change nothing anyway). */
     void forget(String machineId) {
         active.values.remove(machineId);
+        Active between = sealing;
+        if (between != null) {
+            between.values.remove(machineId);
+        }
         for (Segment s : sealed) {
             s.values().remove(machineId);
         }
@@ -456,6 +472,7 @@ final class SeenJournal implements AutoCloseable {
         }
         if (!a.values.isEmpty() || a.full()) {
             Active next = dir == null ? new Active(a.seq + 1, null, null, null, Long.MAX_VALUE) : open(a.seq + 1);
+            sealing = a; // readers find its values there until it joins 'sealed' below
             active = next;
             a.sealed = true;
             awaitWriters(a);
@@ -466,6 +483,7 @@ final class SeenJournal implements AutoCloseable {
                 a.channel.close();
             }
             sealed.add(new Segment(a.seq, a.file, a.values));
+            sealing = null;
         } else {
             a.openedNanos = System.nanoTime(); // nothing to fold yet: the interval starts again
         }

@@ -108,6 +108,43 @@ class SeenJournalTest {
 
     @Test
     @Timeout(60)
+    void aValueIsReadableWhileItsSegmentIsBeingSealed() throws Exception {
+        Folded db = new Folded();
+        // Minimal segments: every few appends one is sealed (its file forced and closed, milliseconds)
+        // while the reader below keeps asking for a machine written before.
+        try (SeenJournal journal = new SeenJournal(dir, db, Duration.ofHours(1), 4 * SeenJournal.SLOT, Duration.ofMillis(5))) {
+            journal.append("watched", T0, 1);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = new Thread(() -> {
+                for (int i = 0; !stop.get(); i++) {
+                    try {
+                        journal.append("other-" + (i % 50), T0.plusMillis(i), i);
+                    } catch (StoreException e) {
+                        return;
+                    }
+                }
+            });
+            writer.start();
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                long reads = 0;
+                while (System.nanoTime() < deadline) {
+                    // The overlay first, then the database: the fold writes the database before the
+                    // segment leaves the journal, so one of the two always holds the value.
+                    SeenJournal.Seen seen = newest(journal, db, "watched");
+                    assertTrue(seen != null && seen.at().equals(T0), "read " + reads + " found " + seen);
+                    reads++;
+                }
+                assertTrue(db.rows.containsKey("watched") || journal.get("watched") != null);
+            } finally {
+                stop.set(true);
+                writer.join(10_000);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void whatAClosedJournalLeftIsReplayedAndFolded() throws Exception {
         Folded first = new Folded();
         try (SeenJournal journal = new SeenJournal(dir, first, Duration.ofHours(1), 1 << 20, Duration.ofMillis(100))) {
